@@ -1,0 +1,401 @@
+package btfsize
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/cilium/ebpf/btf"
+)
+
+// resolver names the type a call sends, from the strongest evidence available.
+type resolver struct {
+	obj     *Object
+	prog    *program
+	headers []*Object
+	bySize  map[uint64][]Found // lazily built index for the size match
+}
+
+// hintNoType tells users how to let btfsize name the type.
+const hintNoType = "name the type: declare __type(value, struct event) on the ringbuf map, keep DWARF (-g), or pass the header with --header"
+
+// resolve sets s.Type and s.TypeSource and returns the type when its layout is known.
+func (r *resolver) resolve(s *Site, c call, regs args) *Found {
+	steps := []func(*Site, call, args) (*Found, string){r.byDWARF, r.byMap, r.byLine, r.byHeader}
+	for _, step := range steps {
+		if f, src := step(s, c, regs); f != nil {
+			s.Type, s.TypeSource = TypeName(f.Type), src
+			if f.Type.TypeName() != "" {
+				if _, td := f.Type.(*btf.Typedef); td {
+					s.Type = f.Type.TypeName()
+				}
+			}
+			return f
+		}
+	}
+	if name := r.lineTypeName(c); name != "" {
+		// The source names a type no input defines: report the name.
+		s.Type, s.TypeSource = name, SourceLine
+		s.Hint = fmt.Sprintf("%s has no layout in %s: keep DWARF (-g) or pass the header with --header", name, r.obj.Path)
+		return nil
+	}
+	s.TypeSource = SourceNone
+	s.Hint = hintNoType
+	if s.Size == nil {
+		return nil
+	}
+	cands := r.ofSize(*s.Size)
+	switch len(cands) {
+	case 0:
+	case 1:
+		s.Type, s.TypeSource, s.Hint = displayName(cands[0].Type), SourceSize, ""
+		return &cands[0]
+	default:
+		for _, f := range cands {
+			s.Candidates = append(s.Candidates, displayName(f.Type))
+		}
+		slices.Sort(s.Candidates)
+		s.Candidates = slices.Compact(s.Candidates)
+		s.Hint = fmt.Sprintf("%d types are %d bytes, so the size does not say which is sent; %s", len(s.Candidates), *s.Size, hintNoType)
+	}
+	return nil
+}
+
+// displayName is the typedef name for a typedef, else the C name.
+func displayName(t btf.Type) string {
+	if td, ok := t.(*btf.Typedef); ok {
+		return td.Name
+	}
+	return TypeName(t)
+}
+
+// composite follows pointers once when deref is set, and returns the struct
+// or union (behind typedefs) that t names, keeping a typedef's name.
+func composite(t btf.Type, deref bool) (btf.Type, bool) {
+	if deref {
+		p, ok := btf.UnderlyingType(t).(*btf.Pointer)
+		if !ok {
+			return nil, false
+		}
+		t = p.Target
+	}
+	for {
+		switch u := t.(type) {
+		case *btf.Const:
+			t = u.Type
+			continue
+		case *btf.Volatile:
+			t = u.Type
+			continue
+		}
+		break
+	}
+	if _, ok := Composite(t); !ok {
+		return nil, false
+	}
+	return t, true
+}
+
+// byDWARF follows the data pointer back to a variable: a stack buffer, a
+// typed parameter, or the variable the source line names.
+func (r *resolver) byDWARF(s *Site, c call, regs args) (*Found, string) {
+	d := r.obj.DWARF
+	var data value
+	if regs.dataReg != 0 {
+		data = c.st.regs[regs.dataReg]
+	}
+	switch {
+	case d != nil && data.kind == vStack:
+		if _, t, within, ok := d.StackVar(c.fn.name, data.off); ok && within == 0 {
+			if t, ok := composite(t, false); ok {
+				return r.found(t, d), SourceDWARF
+			}
+		}
+	case data.kind == vArg && data.off == 0:
+		if f, src := r.byParam(c.fn, data.n); f != nil {
+			return f, src
+		}
+	}
+	if d == nil {
+		return nil, ""
+	}
+	for _, v := range r.lineVars(c, s.Helper) {
+		for _, t := range d.Vars(c.fn.name, v.name) {
+			if t, ok := composite(t, v.deref); ok {
+				return r.found(t, d), SourceDWARF
+			}
+		}
+	}
+	return nil, ""
+}
+
+// byParam names the type of pointer parameter n (1-based) of fn from DWARF,
+// else from the function's BTF prototype.
+func (r *resolver) byParam(fn *function, n int) (*Found, string) {
+	if fn.proto == nil || n < 1 || n > len(fn.proto.Params) {
+		return nil, ""
+	}
+	p := fn.proto.Params[n-1]
+	if d := r.obj.DWARF; d != nil {
+		for _, t := range d.Vars(fn.name, p.Name) {
+			if t, ok := composite(t, true); ok {
+				return r.found(t, d), SourceDWARF
+			}
+		}
+	}
+	if t, ok := composite(p.Type, true); ok {
+		return &Found{Type: t, Source: "btf", Object: r.obj.Path}, SourceBTF
+	}
+	return nil, ""
+}
+
+func (r *resolver) found(t btf.Type, d *DWARF) *Found {
+	return &Found{Type: t, Source: r.obj.source(), Object: r.obj.Path, dwarf: d}
+}
+
+// byMap uses the value type of the ringbuf map, or of the map whose value
+// the data pointer points into (a per-CPU scratch buffer), when sizes agree.
+func (r *resolver) byMap(s *Site, c call, regs args) (*Found, string) {
+	var m *mapDef
+	if regs.dataReg != 0 {
+		if v := c.st.regs[regs.dataReg]; v.kind == vMapValue && v.off == 0 {
+			m = v.m
+		}
+	}
+	if m == nil {
+		if v := c.st.regs[regs.mapReg]; v.kind == vMap && v.m.typ == mapRingbuf {
+			m = v.m
+		}
+	}
+	if m == nil || m.value == nil {
+		return nil, ""
+	}
+	t, ok := composite(m.value, false)
+	if !ok || !sizeFits(t, s) {
+		return nil, ""
+	}
+	return r.preferDWARF(t), SourceMap
+}
+
+// preferDWARF swaps a BTF type for its DWARF twin, which knows explicit alignments.
+func (r *resolver) preferDWARF(t btf.Type) *Found {
+	if d := r.obj.DWARF; d != nil {
+		for _, dt := range d.TypesByName(t.TypeName()) {
+			if key(dt) == key(t) {
+				return r.found(dt, d)
+			}
+		}
+	}
+	return &Found{Type: t, Source: "btf", Object: r.obj.Path}
+}
+
+// sizeFits reports whether t's size agrees with the size the call sends.
+func sizeFits(t btf.Type, s *Site) bool {
+	n, err := btf.Sizeof(t)
+	if err != nil {
+		return false
+	}
+	switch {
+	case s.Size != nil:
+		return uint64(n) == *s.Size
+	case s.SizeMax != nil:
+		return uint64(n) <= *s.SizeMax
+	}
+	return true
+}
+
+var (
+	reSizeofType  = regexp.MustCompile(`sizeof\s*\(\s*((?:struct|union)\s+\w+|\w+)\s*\)`)
+	reSizeofDeref = regexp.MustCompile(`sizeof\s*\(\s*\*\s*(\w+)\s*\)`)
+	reAssign      = regexp.MustCompile(`(\w+)\s*=\s*(?:\([^)]*\)\s*)?bpf_ringbuf_reserve\s*\(`)
+	reDataArg     = map[string]*regexp.Regexp{
+		HelperRingbufOutput:   regexp.MustCompile(`bpf_ringbuf_output\s*\(\s*[^,]+,\s*(&?)\s*(\w+)\s*,`),
+		HelperPerfEventOutput: regexp.MustCompile(`bpf_perf_event_output\s*\([^,]+,[^,]+,[^,]+,\s*(&?)\s*(\w+)\s*,`),
+	}
+	cKeywords = []string{"return", "if", "else", "while", "for", "sizeof", "goto", "case", "do", "switch", "const", "volatile", "static"}
+)
+
+// lineVar is a variable a source line names: the record (deref: through a
+// pointer) or the buffer itself.
+type lineVar struct {
+	name  string
+	deref bool
+}
+
+// nearLines are the source lines around a call: its own line first, then the
+// lines before it in the function, nearest first (a call split over lines,
+// or a size computed just before).
+func (r *resolver) nearLines(c call) []string {
+	var out []string
+	var prev *btf.Line
+	for _, lo := range r.prog.lines[c.fn.section] {
+		off := int(lo.Offset)
+		if off < c.fn.start || off > c.ins.idx {
+			continue
+		}
+		if prev == nil || lo.Line.Line() != prev.Line() {
+			out = append(out, lo.Line.Line())
+		}
+		prev = lo.Line
+	}
+	slices.Reverse(out)
+	return out[:min(len(out), 4)]
+}
+
+// lineVars are the variables the call's source names as the record.
+func (r *resolver) lineVars(c call, helper string) []lineVar {
+	var out []lineVar
+	for _, text := range r.nearLines(c) {
+		if m := reDataArg[helper]; m != nil {
+			if g := m.FindStringSubmatch(text); g != nil {
+				out = append(out, lineVar{g[2], g[1] == ""})
+			}
+		}
+		if g := reAssign.FindStringSubmatch(text); g != nil {
+			out = append(out, lineVar{g[1], true})
+		}
+		if g := reSizeofDeref.FindStringSubmatch(text); g != nil {
+			out = append(out, lineVar{g[1], true})
+		}
+		if g := reSizeofType.FindStringSubmatch(text); g != nil && !isTypeWord(g[1]) {
+			out = append(out, lineVar{g[1], false})
+		}
+	}
+	return out
+}
+
+func isTypeWord(s string) bool {
+	return strings.HasPrefix(s, "struct ") || strings.HasPrefix(s, "union ")
+}
+
+// lineTypeName is the C type the call's source names: sizeof(struct x),
+// sizeof(x_t), or the declaration of the variable in sizeof(*e) / sizeof(e).
+func (r *resolver) lineTypeName(c call) string {
+	for _, text := range r.nearLines(c) {
+		if g := reSizeofType.FindStringSubmatch(text); g != nil && (isTypeWord(g[1]) || r.isTypedef(g[1])) {
+			return normalizeSpace(g[1])
+		}
+	}
+	for _, v := range r.lineVars(c, "") {
+		if t := r.declaredType(c.fn, v); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// isTypedef reports whether name is a type in any input rather than a variable.
+func (r *resolver) isTypedef(name string) bool {
+	if len(r.obj.Lookup(name)) > 0 {
+		return true
+	}
+	for _, h := range r.headers {
+		if len(h.Lookup(name)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// declaredType finds `struct x *e` or `x_t e` in the lines of fn.
+func (r *resolver) declaredType(fn *function, v lineVar) string {
+	star := `\s*`
+	if v.deref {
+		star = `\s*\*\s*`
+	}
+	re := regexp.MustCompile(`((?:struct|union)\s+\w+|\w+)` + star + `\b` + regexp.QuoteMeta(v.name) + `\b\s*[;=,)\[]`)
+	for _, li := range r.prog.linesOf(fn) {
+		for _, g := range re.FindAllStringSubmatch(li.Line(), -1) {
+			if !slices.Contains(cKeywords, g[1]) {
+				return normalizeSpace(g[1])
+			}
+		}
+	}
+	return ""
+}
+
+func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// byLine names the type from the source line and finds its layout in the object.
+func (r *resolver) byLine(s *Site, c call, _ args) (*Found, string) {
+	name := r.lineTypeName(c)
+	if name == "" {
+		return nil, ""
+	}
+	for _, f := range r.obj.Lookup(name) {
+		if t, ok := composite(f.Type, false); ok && sizeFits(t, s) {
+			f.Type = t
+			return &f, SourceLine
+		}
+	}
+	return nil, ""
+}
+
+// byHeader names the type from headers given on the command line: by the
+// name in the source line, else the only header type of that size.
+func (r *resolver) byHeader(s *Site, c call, _ args) (*Found, string) {
+	if len(r.headers) == 0 {
+		return nil, ""
+	}
+	if name := r.lineTypeName(c); name != "" {
+		for _, h := range r.headers {
+			for _, f := range h.Lookup(name) {
+				if sizeFits(f.Type, s) {
+					return &f, SourceHeader
+				}
+			}
+		}
+	}
+	if s.Size == nil {
+		return nil, ""
+	}
+	var match []Found
+	for _, h := range r.headers {
+		all, _ := h.All(true)
+		for _, f := range all {
+			if n, err := btf.Sizeof(f.Type); err == nil && uint64(n) == *s.Size {
+				match = append(match, f)
+			}
+		}
+	}
+	if len(uniqueComposites(match)) == 1 {
+		return &match[0], SourceHeader
+	}
+	return nil, ""
+}
+
+// ofSize returns the named types of the object of exactly size bytes, one per
+// underlying struct or union.
+func (r *resolver) ofSize(size uint64) []Found {
+	if r.bySize == nil {
+		r.bySize = map[uint64][]Found{}
+		all, _ := r.obj.All(false)
+		for _, f := range all {
+			if n, err := btf.Sizeof(f.Type); err == nil {
+				r.bySize[uint64(n)] = append(r.bySize[uint64(n)], f)
+			}
+		}
+	}
+	return uniqueComposites(r.bySize[size])
+}
+
+// uniqueComposites drops typedefs of a struct also in the list, and
+// duplicates of one struct from BTF and DWARF.
+func uniqueComposites(fs []Found) []Found {
+	var out []Found
+	seen := map[string]bool{}
+	for _, f := range fs {
+		c, _ := Composite(f.Type)
+		k := key(c)
+		if c.TypeName() == "" {
+			k = key(f.Type)
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	return out
+}

@@ -1,0 +1,283 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/btfsize/btfsize/btfsize"
+)
+
+// Options control what the text renderers show.
+type Options struct {
+	// Layout adds the member-by-member view and byte map of every type.
+	Layout bool
+}
+
+// plainTable is a borderless table with lowercase headers, the style of
+// `go test -bench` and benchstat output that pipelines read with awk.
+func plainTable(w io.Writer, header []string) *tablewriter.Table {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders:  tw.BorderNone,
+			Symbols:  tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{Separators: tw.Separators{BetweenColumns: tw.On}, Lines: tw.Lines{ShowHeaderLine: tw.Off}},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
+	)
+	t.Header(header)
+	return t
+}
+
+// render writes a table without the trailing blanks of its last column.
+func render(w io.Writer, header []string, rows [][]string) error {
+	var buf bytes.Buffer
+	t := plainTable(&buf, header)
+	if err := t.Bulk(rows); err != nil {
+		return err
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if line == "" {
+			continue
+		}
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Text writes r as tables: the sends, then the types, then warnings.
+func Text(w io.Writer, r *btfsize.Report, opts Options) error {
+	ew := &errWriter{w: w}
+	if len(r.Sites) > 0 {
+		ew.check(sitesTable(ew, r))
+	}
+	for _, obj := range objectsWithoutSites(r) {
+		ew.printf("%s: no ring-buffer or perf-buffer sends\n", obj)
+	}
+	if len(r.Types) > 0 {
+		if len(r.Sites) > 0 {
+			ew.printf("\n")
+		}
+		ew.check(typesTable(ew, r))
+		advice(ew, r)
+	}
+	if opts.Layout {
+		for i := range r.Types {
+			ew.printf("\n")
+			Layout(ew, &r.Types[i], r.HeaderSize)
+		}
+	}
+	warnings(ew, r)
+	if r.Target != nil {
+		target(ew, r.Target)
+	}
+	return ew.err
+}
+
+// objectsWithoutSites lists the objects the report says have no sends.
+func objectsWithoutSites(r *btfsize.Report) []string {
+	var out []string
+	for _, w := range r.Warnings {
+		if w.Message == btfsize.NoSends {
+			out = append(out, w.Object)
+		}
+	}
+	return out
+}
+
+func sitesTable(w io.Writer, r *btfsize.Report) error {
+	multi := manyObjects(r)
+	header := []string{"program", "helper", "map", "size", "record", "headroom", "per ring", "type", "source", "at"}
+	if multi {
+		header = append([]string{"object"}, header...)
+	}
+	var rows [][]string
+	for _, s := range r.Sites {
+		row := []string{s.Program, s.Helper, orDash(s.Map), SizeText(&s), optNum(s.RecordSize),
+			optNum(s.Headroom), optNum(s.RecordsPerRing), siteType(&s), s.TypeSource, at(&s)}
+		if multi {
+			row = append([]string{s.Object}, row...)
+		}
+		rows = append(rows, row)
+	}
+	return render(w, header, rows)
+}
+
+func manyObjects(r *btfsize.Report) bool {
+	for _, s := range r.Sites {
+		if s.Object != r.Sites[0].Object {
+			return true
+		}
+	}
+	return false
+}
+
+// SizeText is a site's size: "112", "16..24" or "dynamic".
+func SizeText(s *btfsize.Site) string {
+	switch {
+	case s.Size != nil:
+		return strconv.FormatUint(*s.Size, 10)
+	case s.SizeMin != nil && s.SizeMax != nil:
+		return fmt.Sprintf("%d..%d", *s.SizeMin, *s.SizeMax)
+	}
+	return "dynamic"
+}
+
+func siteType(s *btfsize.Site) string {
+	switch {
+	case s.Type != "":
+		return s.Type
+	case len(s.Candidates) > 0:
+		return fmt.Sprintf("ambiguous (%d candidates)", len(s.Candidates))
+	}
+	return "?"
+}
+
+func at(s *btfsize.Site) string {
+	if s.File == "" {
+		return "-"
+	}
+	loc := fmt.Sprintf("%s:%d", s.File, s.Line)
+	if s.CallerFile != "" {
+		loc += fmt.Sprintf(" (from %s:%d)", s.CallerFile, s.CallerLine)
+	}
+	return loc
+}
+
+func optNum(p *uint64) string {
+	if p == nil {
+		return "-"
+	}
+	return strconv.FormatUint(*p, 10)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func typesTable(w io.Writer, r *btfsize.Report) error {
+	header := []string{"type", "size", "align", "record", "headroom", "holes", "padding", "optimal", "optimal record"}
+	var rows [][]string
+	for _, t := range r.Types {
+		rows = append(rows, []string{t.Name, num(t.Size), num(t.Align), num(t.RecordSize), num(t.Headroom),
+			holes(&t), num(t.Padding), num(t.OptimalSize), num(t.OptimalRecordSize)})
+	}
+	return render(w, header, rows)
+}
+
+// bytesText is "1 byte" or "N bytes".
+func bytesText(n uint64) string {
+	if n == 1 {
+		return "1 byte"
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func num(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// holes is "0", "2 (10 bytes)", or with bit holes "1 (3 bytes) +5 bits".
+func holes(t *btfsize.TypeInfo) string {
+	s := strconv.Itoa(t.Holes)
+	if t.Holes > 0 {
+		s += " (" + bytesText(t.HoleBytes) + ")"
+	}
+	if t.BitHoleBits > 0 {
+		s += fmt.Sprintf(" +%d bits", t.BitHoleBits)
+	}
+	return s
+}
+
+// advice says which types a reorder would shrink, in fieldalignment's words.
+func advice(w *errWriter, r *btfsize.Report) {
+	for _, t := range r.Types {
+		if t.OptimalSize >= t.Size {
+			continue
+		}
+		w.printf("%s has size %d (ringbuf slot %d) but the optimal size is %d (ringbuf slot %d)%s\n",
+			t.Name, t.Size, t.RecordSize, t.OptimalSize, t.OptimalRecordSize, saving(t.RecordSize, t.OptimalRecordSize))
+	}
+}
+
+func saving(old, new uint64) string {
+	if new < old {
+		return fmt.Sprintf(": saves %d bytes a record", old-new)
+	}
+	return ": the record stays the same"
+}
+
+func warnings(w *errWriter, r *btfsize.Report) {
+	first := true
+	for _, wr := range r.Warnings {
+		if wr.Message == btfsize.NoSends {
+			continue
+		}
+		if first {
+			w.printf("\n")
+			first = false
+		}
+		kind := "warning"
+		if wr.Info {
+			kind = "note"
+		}
+		w.printf("%s: %s: %s\n", wr.Object, kind, wr.Message)
+	}
+}
+
+func target(w *errWriter, t *btfsize.Target) {
+	w.printf("\ntarget %s: record header %d bytes, ringbuf %s\n", t.BTF, t.HeaderSize, yesNo(t.Ringbuf))
+	for _, h := range t.MissingHelpers {
+		w.printf("  missing helper: %s\n", h)
+	}
+	for _, d := range t.Drift {
+		w.printf("  drift: %s is %d bytes here and %d bytes on the target\n", d.Type, d.Size, d.TargetSize)
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "supported"
+	}
+	return "NOT supported"
+}
+
+// errWriter keeps the first write error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, a ...any) { fmt.Fprintf(e, format, a...) }
+
+func (e *errWriter) check(err error) {
+	if e.err == nil {
+		e.err = err
+	}
+}
