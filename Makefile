@@ -1,5 +1,22 @@
 # btfsize Makefile
 
+GO ?= go
+
+.PHONY: all build test check bench fuzz
+
+all: build
+
+build:
+	$(GO) build -o bin/btfsize ./cmd/btfsize
+
+# The test command of the README; clang-dependent tests skip without clang.
+test:
+	$(GO) test ./...
+
+check: test
+	gofmt -l . | (! grep .)
+	$(GO) vet ./...
+
 # ---------------------------------------------------------------------------
 # Test fixtures
 #
@@ -24,10 +41,14 @@ FIXTURE_NAMES := ringbuf subprog dynamic layout ksym
 # Objects also provided without DWARF (BTF and .BTF.ext are kept).
 FIXTURE_STRIPPED := ringbuf subprog dynamic
 
+# Malformed inputs for the error paths, cut from the good objects.
+BAD_INPUTS := testdata/bad/truncated.elf testdata/bad/nobtf.elf testdata/bad/garbage.bin testdata/bad/empty
+
 FIXTURE_OBJS := \
 	$(foreach n,$(FIXTURE_NAMES),testdata/$(n)-el.elf testdata/$(n)-eb.elf) \
 	$(foreach n,$(FIXTURE_STRIPPED),testdata/$(n)-el.stripped.elf testdata/$(n)-eb.stripped.elf) \
-	testdata/linked-el.elf
+	testdata/linked-el.elf \
+	$(BAD_INPUTS)
 
 FIXTURE_HEADERS := testdata/include/bpf_defs.h
 
@@ -50,6 +71,22 @@ testdata/%-eb.stripped.elf: testdata/%-eb.elf
 # Statically linked object (libbpf's linker, little-endian only).
 testdata/linked-el.elf: testdata/ringbuf-el.elf testdata/subprog-el.elf
 	$(BPFTOOL) gen object $@ $^
+
+testdata/bad/truncated.elf: testdata/ringbuf-el.elf
+	@mkdir -p $(@D)
+	head -c 300 $< > $@
+
+testdata/bad/nobtf.elf: testdata/ringbuf-el.elf
+	@mkdir -p $(@D)
+	llvm-objcopy --remove-section=.BTF --remove-section=.BTF.ext --strip-debug $< $@
+
+testdata/bad/garbage.bin:
+	@mkdir -p $(@D)
+	printf '\001\002\003\004not an object\000\377\376' > $@
+
+testdata/bad/empty:
+	@mkdir -p $(@D)
+	: > $@
 
 clean-fixtures:
 	rm -f $(FIXTURE_OBJS)

@@ -153,16 +153,30 @@ func openDWARF(f *elf.File) (*dwarf.Data, error) {
 	}
 
 	data, err := f.DWARF()
-	if err == nil {
-		return data, nil
+	if err != nil {
+		if hasDebugRELA(f) {
+			// RELA keeps addends out of the section, so the raw bytes
+			// of every string and section offset are zero: reading
+			// them would produce plausible garbage.
+			return nil, err
+		}
+		return rawDWARF(f)
 	}
-	if hasDebugRELA(f) {
-		// RELA keeps addends out of the section, so the raw bytes of every
-		// string and section offset are zero: reading them would produce
-		// plausible garbage.
-		return nil, err
+
+	if f.Type != elf.ET_REL {
+		// Linked files need no relocations, so the raw section is what
+		// f.DWARF used; see strOffsetsWorkaround.
+		b, err := debugSection(f, ".debug_str_offsets")
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			if err := data.AddSection(".debug_str_offsets", strOffsetsWorkaround(b, f.ByteOrder)); err != nil {
+				return nil, fmt.Errorf("section .debug_str_offsets: %w", err)
+			}
+		}
 	}
-	return rawDWARF(f)
+	return data, nil
 }
 
 // dwarfSections are the arguments of dwarf.New, in order.
@@ -211,11 +225,33 @@ func rawDWARF(f *elf.File) (*dwarf.Data, error) {
 		if b == nil {
 			continue
 		}
+		if name == ".debug_str_offsets" {
+			b = strOffsetsWorkaround(b, f.ByteOrder)
+		}
 		if err := data.AddSection(name, b); err != nil {
 			return nil, fmt.Errorf("section %s: %w", name, err)
 		}
 	}
 	return data, nil
+}
+
+// strOffsetsWorkaround clears the header of the first contribution to
+// .debug_str_offsets.
+//
+// Before debug/dwarf knows a unit's DW_AT_str_offsets_base, it decodes the
+// unit entry once to find it, resolving the entry's DW_FORM_strx attributes
+// against base 0. That reads the contribution header (unit length, version)
+// as string offsets, which point past .debug_str in big endian files and
+// fail the whole unit. Nothing else reads the header, and zeroes are valid
+// string offsets.
+func strOffsetsWorkaround(b []byte, bo binary.ByteOrder) []byte {
+	switch {
+	case len(b) >= 8 && bo.Uint32(b) != 0xffffffff && bo.Uint16(b[4:]) == 5:
+		clear(b[:8])
+	case len(b) >= 16 && bo.Uint32(b) == 0xffffffff && bo.Uint16(b[12:]) == 5:
+		clear(b[:16])
+	}
+	return b
 }
 
 // debugSection returns the contents of the named section, decompressed, or
@@ -299,11 +335,6 @@ func applyBPFRelocations(bo binary.ByteOrder, syms []elf.Symbol, rels, b []byte)
 		if idx == 0 || uint64(idx) > uint64(len(syms)) {
 			return fmt.Errorf("relocation at %#x: invalid symbol %d", off, idx)
 		}
-		sym := syms[idx-1]
-		if sym.Value == 0 {
-			continue
-		}
-
 		var size uint64
 		switch elf.R_TYPE64(info) {
 		case rBPF64Abs64:
@@ -315,6 +346,11 @@ func applyBPFRelocations(bo binary.ByteOrder, syms []elf.Symbol, rels, b []byte)
 		}
 		if off > uint64(len(b)) || uint64(len(b))-off < size {
 			return fmt.Errorf("relocation at %#x: out of bounds", off)
+		}
+
+		sym := syms[idx-1]
+		if sym.Value == 0 {
+			continue
 		}
 
 		if size == 8 {

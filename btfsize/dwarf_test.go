@@ -160,6 +160,19 @@ __attribute__((noinline)) int looped(int n)
 	return sum;
 }
 
+/* The frame is aligned to 16 here, which moves where fbreg counts from. */
+struct al16 { long a; } __attribute__((aligned(16)));
+
+__attribute__((noinline)) long aligned_frame(void)
+{
+	struct al16 x;
+	long y;
+
+	bpf_probe_read_kernel(&x, sizeof(x), 0);
+	bpf_probe_read_kernel(&y, sizeof(y), 0);
+	return x.a + y;
+}
+
 SEC("tp/sched/sched_process_exec")
 int handle(void *ctx)
 {
@@ -168,7 +181,7 @@ int handle(void *ctx)
 
 	ev.ts = 7;
 	fill(&ev, 3);
-	ev.pid += sub(2) + looped(3);
+	ev.pid += sub(2) + looped(3) + aligned_frame();
 	o.a = ev.pid;
 	bpf_ringbuf_output(&rb, &o, sizeof(o), 0);
 	bpf_ringbuf_output(&rb2, &ev, sizeof(ev), 0);
@@ -610,7 +623,8 @@ func TestDWARFAlignmentAndDecl(t *testing.T) {
 		if a, ok := d.Alignment(member(t, holds.Members, "o").Type); !ok || a != 16 {
 			t.Errorf("holds_over.o: Alignment %d %v, want 16", a, ok)
 		}
-		if a, ok := d.Alignment(dwarfType[*btf.Typedef](t, d, "aligned_int")); !ok || a != 8 {
+		// clang records the alignment of typedefs from DWARF 5 on.
+		if a, ok := d.Alignment(dwarfType[*btf.Typedef](t, d, "aligned_int")); dwarfVersion(d) >= 5 && (!ok || a != 8) {
 			t.Errorf("aligned_int: Alignment %d %v, want 8", a, ok)
 		}
 		if a, ok := d.Alignment(dwarfType[*btf.Struct](t, d, "inner")); ok {
@@ -629,6 +643,13 @@ func TestDWARFAlignmentAndDecl(t *testing.T) {
 			}
 		}
 	})
+}
+
+func dwarfVersion(d *DWARF) int {
+	if len(d.all) == 0 {
+		return 0
+	}
+	return d.all[0].unit.version
 }
 
 // declLine returns the line of dwarfTypesSrc that declares name.
@@ -698,9 +719,15 @@ func TestDWARFMatchesBTF(t *testing.T) {
 				got := dwarfType[*btf.Union](t, d, want.Name)
 				compareComposite(t, want.Name, got.Size, want.Size, got.Members, want.Members)
 			case *btf.Enum:
+				// The .BTF of clang 14 predates signed and 64-bit
+				// enums: it marks all enums unsigned and keeps 32
+				// bits of each value.
 				got := dwarfType[*btf.Enum](t, d, want.Name)
-				if got.Size != want.Size || got.Signed != want.Signed || !slices.Equal(got.Values, want.Values) {
-					t.Errorf("enum %s: DWARF %+v, BTF %+v", want.Name, got, want)
+				truncated := func(v btf.EnumValue) btf.EnumValue { return btf.EnumValue{Name: v.Name, Value: uint64(uint32(v.Value))} }
+				if got.Size != want.Size || !slices.EqualFunc(got.Values, want.Values, func(g, w btf.EnumValue) bool {
+					return truncated(g) == truncated(w)
+				}) {
+					t.Errorf("enum %s: DWARF size %d values %v, BTF size %d values %v", want.Name, got.Size, got.Values, want.Size, want.Values)
 				}
 			default:
 				continue
@@ -825,7 +852,7 @@ func TestDWARFVars(t *testing.T) {
 			t.Errorf("ctx: points to %T, want void", p.Target)
 		}
 
-		if got, want := d.Functions(), []string{"handle", "looped", "sub"}; !slices.Equal(got, want) {
+		if got, want := d.Functions(), []string{"aligned_frame", "handle", "looped", "sub"}; !slices.Equal(got, want) {
 			t.Errorf("Functions() = %v, want %v", got, want)
 		}
 	})
@@ -924,6 +951,7 @@ func TestDWARFStackVar(t *testing.T) {
 			{"sub", asm.FnProbeReadKernel, asm.R1, map[int64]want{4: {"z", inner}}, 1},
 			// q has a location list: DW_OP_breg10 while on the stack.
 			{"looped", asm.FnProbeReadKernel, asm.R1, map[int64]want{8: {"q", long}}, 3},
+			{"aligned_frame", asm.FnProbeReadKernel, asm.R1, map[int64]want{16: {"x", dwarfType[*btf.Struct](t, d, "al16")}, 8: {"y", long}}, 2},
 		} {
 			args := stackArgs(t, f, tc.fn, tc.helper, tc.reg, tc.reg+1)
 			if len(args) != tc.calls {

@@ -180,7 +180,7 @@ func isText(b []byte) bool {
 func openELF(f *os.File, path string) (*Object, error) {
 	ef, err := elf.NewFile(f)
 	if err != nil {
-		return nil, fmt.Errorf("elf: %w", err)
+		return nil, fmt.Errorf("truncated or corrupt ELF: %w", err)
 	}
 	obj := &Object{Path: path, Kind: KindELF, ByteOrder: ef.ByteOrder, elf: ef, file: f}
 	if ef.Machine == elf.EM_BPF {

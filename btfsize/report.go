@@ -1,6 +1,7 @@
 package btfsize
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"slices"
@@ -97,17 +98,16 @@ type Site struct {
 	Hint string `json:"hint,omitempty"`
 }
 
-// MarshalJSON writes an unknown type as null.
+// MarshalJSON writes an unknown type as null, in its place in the contract.
 func (s Site) MarshalJSON() ([]byte, error) {
 	type plain Site
-	var typ *string
-	if s.Type != "" {
-		typ = &s.Type
+	out, err := json.Marshal(plain(s))
+	if err != nil || s.Type != "" {
+		return out, err
 	}
-	return json.Marshal(struct {
-		plain
-		Type *string `json:"type"`
-	}{plain(s), typ})
+	// Keys and string values are escaped, so the only unescaped `"type":""`
+	// is the field itself.
+	return bytes.Replace(out, []byte(`"type":""`), []byte(`"type":null`), 1), nil
 }
 
 // Dynamic reports whether the size of s is not one constant.

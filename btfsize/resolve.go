@@ -159,8 +159,12 @@ func (r *resolver) found(t btf.Type, d *DWARF) *Found {
 func (r *resolver) byMap(s *Site, c call, regs args) (*Found, string) {
 	var m *mapDef
 	if regs.dataReg != 0 {
-		if v := c.st.regs[regs.dataReg]; v.kind == vMapValue && v.off == 0 {
-			m = v.m
+		if v := c.st.regs[regs.dataReg]; v.kind == vMapValue && v.off == 0 && v.m.value != nil {
+			// The data is the start of a map value: a scratch buffer of
+			// that type, sent whole or in part.
+			if t, ok := composite(v.m.value, false); ok && (s.Size == nil || sizeFits(t, s)) {
+				return r.preferDWARF(t), SourceMap
+			}
 		}
 	}
 	if m == nil {

@@ -2,6 +2,7 @@ package btfsize
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/cilium/ebpf/asm"
@@ -178,9 +179,9 @@ func (r *resolver) locate(s *Site, c call) {
 	if li == nil {
 		return
 	}
-	s.File, s.Line, s.Source = li.FileName(), int(li.LineNumber()), trimSource(li.Line())
+	s.File, s.Line, s.Source = cleanPath(li.FileName()), int(li.LineNumber()), trimSource(li.Line())
 	lines := r.prog.linesOf(c.fn)
-	if len(lines) == 0 || lines[0].FileName() == s.File {
+	if len(lines) == 0 || cleanPath(lines[0].FileName()) == s.File {
 		return
 	}
 	// The function's own file is the file of its first line; the caller's line
@@ -196,7 +197,7 @@ func (r *resolver) locate(s *Site, c call) {
 		}
 	}
 	if caller != nil {
-		s.CallerFile, s.CallerLine = caller.FileName(), int(caller.LineNumber())
+		s.CallerFile, s.CallerLine = cleanPath(caller.FileName()), int(caller.LineNumber())
 	}
 }
 
@@ -264,6 +265,14 @@ func mapWarnings(obj string, p *program, pageSize uint64) []Warning {
 		}
 	}
 	return out
+}
+
+// cleanPath drops the "./" that -fdebug-prefix-map leaves in file names.
+func cleanPath(p string) string {
+	if p == "" {
+		return p
+	}
+	return filepath.Clean(p)
 }
 
 // trimSource keeps a source line readable in one cell.

@@ -13,5 +13,6 @@ func JSON(w io.Writer, r *btfsize.Report) error {
 	r.Normalize()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(r)
 }

@@ -28,18 +28,18 @@ func Layout(w io.Writer, t *btfsize.TypeInfo, hdr uint64) {
 			ew.printf("\t/* XXX %d bits hole */\n", m.BitHoleAfter)
 		}
 		if m.HoleAfter > 0 {
-			ew.printf("\t/* XXX %d bytes hole */\n", m.HoleAfter)
+			ew.printf("\t/* XXX %s hole */\n", bytesText(m.HoleAfter))
 		}
 	}
 	if t.BitPadding > 0 {
 		ew.printf("\t/* bit_padding: %d bits */\n", t.BitPadding)
 	}
 	if t.Padding > 0 {
-		ew.printf("\t/* padding: %d bytes */\n", t.Padding)
+		ew.printf("\t/* padding: %s */\n", bytesText(t.Padding))
 	}
 	ew.printf("};\n")
-	ew.printf("/* holes: %d, sum holes: %d bytes, bit holes: %d, sum bit holes: %d bits, padding: %d bytes */\n",
-		t.Holes, t.HoleBytes, t.BitHoles, t.BitHoleBits, t.Padding)
+	ew.printf("/* holes: %d, sum holes: %s, bit holes: %d, sum bit holes: %d bits, padding: %s */\n",
+		t.Holes, bytesText(t.HoleBytes), t.BitHoles, t.BitHoleBits, bytesText(t.Padding))
 	ew.printf("/* ringbuf record: %d bytes = header %d + payload %d + headroom %d */\n",
 		t.RecordSize, hdr, t.Size, t.Headroom)
 	if t.OptimalSize < t.Size {
