@@ -212,68 +212,86 @@ func (p *program) jump(fn *function, ins insn, in *state, next int) []edge {
 		return []edge{{next + off, in}}
 	}
 	taken, fall := in.clone(), in.clone()
-	refine(taken, fall, ins)
-	return []edge{{next, fall}, {next + int(ins.Offset), taken}}
+	takenOK, fallOK := refine(taken, fall, ins)
+	var out []edge
+	if fallOK {
+		out = append(out, edge{next, fall})
+	}
+	if takenOK {
+		out = append(out, edge{next + int(ins.Offset), taken})
+	}
+	return out
 }
 
 // refine narrows the compared register on both sides of a conditional jump
-// against a constant, for unsigned comparisons.
-func refine(taken, fall *state, ins insn) {
+// against a constant, for unsigned comparisons, and reports which sides can
+// be taken at all.
+func refine(taken, fall *state, ins insn) (takenOK, fallOK bool) {
 	op := ins.OpCode
 	c, ok := uint64(ins.Constant), op.Source() == asm.ImmSource
-	if op.Source() == asm.RegSource {
+	if op.Source() == asm.RegSource && ins.Src <= asm.R10 {
 		v := taken.regs[ins.Src]
 		c, ok = v.lo, v.isConst()
 	}
 	if !ok || ins.Dst > asm.R10 {
-		return
+		return true, true
 	}
 	v := taken.regs[ins.Dst]
 	if v.isPointer() {
-		return
+		return true, true
 	}
 	if op.Class() == asm.Jump32Class {
 		if v.kind != vScalar || v.hi > math.MaxUint32 {
-			return
+			return true, true
 		}
 		c = uint64(uint32(c))
 	}
 	lo, hi := v.bounds()
+	takenOK, fallOK = true, true
 	set := func(s *state, lo, hi uint64) {
-		if lo <= hi {
-			s.regs[ins.Dst] = scalar(lo, hi)
+		if lo > hi {
+			// No value takes this side: the edge is infeasible.
+			takenOK = takenOK && s != taken
+			fallOK = fallOK && s != fall
+			return
 		}
+		s.regs[ins.Dst] = scalar(lo, hi)
 	}
 	switch op.JumpOp() {
 	case asm.JEq:
-		if c >= lo && c <= hi {
-			set(taken, c, c)
-		}
+		set(taken, max(lo, c), min(hi, c))
 	case asm.JNE:
-		if c >= lo && c <= hi {
-			set(fall, c, c)
-		}
+		set(fall, max(lo, c), min(hi, c))
 	case asm.JGT: // taken: v > c
-		if c < math.MaxUint64 {
+		if c == math.MaxUint64 {
+			takenOK = false
+		} else {
 			set(taken, max(lo, c+1), hi)
 		}
 		set(fall, lo, min(hi, c))
 	case asm.JGE:
 		set(taken, max(lo, c), hi)
-		if c > 0 {
+		if c == 0 {
+			fallOK = false
+		} else {
 			set(fall, lo, min(hi, c-1))
 		}
 	case asm.JLT:
-		if c > 0 {
+		if c == 0 {
+			takenOK = false
+		} else {
 			set(taken, lo, min(hi, c-1))
 		}
 		set(fall, max(lo, c), hi)
 	case asm.JLE:
 		set(taken, lo, min(hi, c))
-		if c < math.MaxUint64 {
+		if c == math.MaxUint64 {
+			fallOK = false
+		} else {
 			set(fall, max(lo, c+1), hi)
 		}
 	}
+	return takenOK, fallOK
 }
 
 // Helper function IDs from enum bpf_func_id (include/uapi/linux/bpf.h).

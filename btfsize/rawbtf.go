@@ -22,11 +22,11 @@ func scanEnums(raw []byte, names []string) (map[string]int64, error) {
 	hdrLen := bo.Uint32(raw[4:])
 	typeOff, typeLen := bo.Uint32(raw[8:]), bo.Uint32(raw[12:])
 	strOff, strLen := bo.Uint32(raw[16:]), bo.Uint32(raw[20:])
-	types, ok := span(raw, uint64(hdrLen)+uint64(typeOff), uint64(typeLen))
+	types, ok := sliceAt(raw, uint64(hdrLen)+uint64(typeOff), uint64(typeLen))
 	if !ok {
 		return nil, errors.New("btf type section out of bounds")
 	}
-	strs, ok := span(raw, uint64(hdrLen)+uint64(strOff), uint64(strLen))
+	strs, ok := sliceAt(raw, uint64(hdrLen)+uint64(strOff), uint64(strLen))
 	if !ok {
 		return nil, errors.New("btf string section out of bounds")
 	}
@@ -114,7 +114,7 @@ func stringOffsets(strs []byte, names []string) map[uint32]string {
 	return out
 }
 
-func span(b []byte, off, n uint64) ([]byte, bool) {
+func sliceAt(b []byte, off, n uint64) ([]byte, bool) {
 	if off > uint64(len(b)) || n > uint64(len(b))-off {
 		return nil, false
 	}

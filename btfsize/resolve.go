@@ -186,7 +186,7 @@ func (r *resolver) byMap(s *Site, c call, regs args) (*Found, string) {
 func (r *resolver) preferDWARF(t btf.Type) *Found {
 	if d := r.obj.DWARF; d != nil {
 		for _, dt := range d.TypesByName(t.TypeName()) {
-			if key(dt) == key(t) {
+			if typeKey(dt) == typeKey(t) {
 				return r.found(dt, d)
 			}
 		}
@@ -391,9 +391,9 @@ func uniqueComposites(fs []Found) []Found {
 	seen := map[string]bool{}
 	for _, f := range fs {
 		c, _ := Composite(f.Type)
-		k := key(c)
+		k := typeKey(c)
 		if c.TypeName() == "" {
-			k = key(f.Type)
+			k = typeKey(f.Type)
 		}
 		if seen[k] {
 			continue

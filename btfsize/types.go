@@ -48,8 +48,8 @@ func (f Found) Info(hdr uint64) (TypeInfo, error) {
 	return ti, nil
 }
 
-// key identifies a type across BTF and DWARF: kind, name and size.
-func key(t btf.Type) string {
+// typeKey identifies a type across BTF and DWARF: kind, name and size.
+func typeKey(t btf.Type) string {
 	n, _ := btf.Sizeof(t)
 	return fmt.Sprintf("%s %s %d", kindOf(t), t.TypeName(), n)
 }
@@ -78,10 +78,10 @@ func (o *Object) Lookup(name string) []Found {
 	var out []Found
 	seen := map[string]bool{}
 	add := func(t btf.Type, f Found) {
-		if !reportable(t) || (kind != "" && kindOf(t) != kind) || seen[key(t)] {
+		if !reportable(t) || (kind != "" && kindOf(t) != kind) || seen[typeKey(t)] {
 			return
 		}
-		seen[key(t)] = true
+		seen[typeKey(t)] = true
 		out = append(out, f)
 	}
 	if o.DWARF != nil {
@@ -107,13 +107,13 @@ func (o *Object) All(defined bool) ([]Found, error) {
 	seen := map[string]bool{}
 	if o.DWARF != nil {
 		for _, t := range o.DWARF.Types() {
-			if !reportable(t) || seen[key(t)] {
+			if !reportable(t) || seen[typeKey(t)] {
 				continue
 			}
 			if file, _, ok := o.DWARF.Decl(t); defined && ok && systemHeader(file) {
 				continue
 			}
-			seen[key(t)] = true
+			seen[typeKey(t)] = true
 			out = append(out, Found{Type: t, Source: o.source(), Object: o.Path, dwarf: o.DWARF})
 		}
 	}
@@ -127,10 +127,10 @@ func (o *Object) All(defined bool) ([]Found, error) {
 		if _, td := t.(*btf.Typedef); td && defined {
 			continue
 		}
-		if !reportable(t) || seen[key(t)] {
+		if !reportable(t) || seen[typeKey(t)] {
 			continue
 		}
-		seen[key(t)] = true
+		seen[typeKey(t)] = true
 		out = append(out, Found{Type: t, Source: "btf", Object: o.Path})
 	}
 	return out, nil

@@ -1,0 +1,175 @@
+package btfsize
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// siteRow is the part of a site the fixtures pin down (testdata/EXPECTED.md).
+type siteRow struct {
+	program, entries, helper, mapName string
+	size                              string // "112", "24..272", "dynamic"
+	typ, source                       string // with DWARF
+	strippedType, strippedSource      string // without DWARF; "" when no stripped variant
+	line                              int
+}
+
+var fixtureSites = map[string][]siteRow{
+	"ringbuf": {
+		{"handle_exec", "handle_exec", "ringbuf_reserve", "events", "112", "struct event", "dwarf", "", "none", 82},
+		{"handle_exit", "handle_exit", "ringbuf_output", "events", "40", "exit_event_t", "dwarf", "exit_event_t", "line", 111},
+		{"handle_alert", "handle_alert", "ringbuf_reserve", "alerts", "32", "struct alert", "dwarf", "struct alert", "map", 120},
+		{"handle_scratch", "handle_scratch", "ringbuf_output", "events", "600", "struct big_event", "dwarf", "struct big_event", "map", 150},
+	},
+	"subprog": {
+		{"emit_net_event", "trace_tcp_close,trace_tcp_connect", "ringbuf_reserve", "rb", "72", "struct net_event", "dwarf", "struct net_event", "line", 76},
+		{"record_retransmit", "trace_tcp_retransmit", "ringbuf_output", "rb", "24", "struct retransmit_event", "dwarf", "struct retransmit_event", "line", 105},
+		{"emit_loop_sample", "trace_tcp_sendmsg", "ringbuf_output", "rb", "16", "struct loop_sample", "dwarf", "struct loop_sample", "line", 116},
+	},
+	"dynamic": {
+		{"send_two_sizes", "send_two_sizes", "ringbuf_output", "rb", "24..272", "struct large_event", "dwarf", "struct large_event", "map", 148},
+		{"send_masked_len", "send_masked_len", "ringbuf_output", "rb", "0..255", "struct large_event", "dwarf", "struct large_event", "map", 167},
+		{"send_dynptr", "send_dynptr", "ringbuf_reserve_dynptr", "rb", "64", "struct dyn_event", "line", "struct dyn_event", "line", 181},
+		{"send_compat_perf", "send_compat_perf", "perf_event_output", "rb", "32", "struct compat_event", "dwarf", "", "none", 121},
+		{"send_perf_array", "send_perf_array", "perf_event_output", "perf_events", "24", "struct perf_sample", "dwarf", "struct perf_sample", "line", 214},
+		{"send_bad_ring", "send_bad_ring", "ringbuf_reserve", "bad_rb", "16", "struct bad_ring_event", "dwarf", "", "none", 223},
+		{"send_oversized", "send_oversized", "ringbuf_output", "tiny_rb", "5000", "struct huge_event", "dwarf", "struct huge_event", "map", 248},
+	},
+	"layout": {
+		{"layout_probe", "layout_probe", "ringbuf_reserve", "layout_rb", "128", "struct rec128", "dwarf", "", "", 130},
+		{"layout_probe", "layout_probe", "ringbuf_reserve", "layout_rb", "39", "struct rec39", "dwarf", "", "", 137},
+		{"layout_probe", "layout_probe", "ringbuf_output", "layout_rb", "24", "struct local_only", "dwarf", "", "", 148},
+	},
+	"ksym": {
+		{"ksym_probe", "ksym_probe", "ringbuf_reserve", "rq_events", "24", "struct rq_event", "dwarf", "", "", 36},
+	},
+}
+
+func sizeString(s *Site) string {
+	switch {
+	case s.Size != nil:
+		return fmt.Sprint(*s.Size)
+	case s.SizeMin != nil:
+		return fmt.Sprintf("%d..%d", *s.SizeMin, *s.SizeMax)
+	}
+	return "dynamic"
+}
+
+func findSite(sites []Site, want siteRow) *Site {
+	for i := range sites {
+		s := &sites[i]
+		if s.Program == want.program && s.Line == want.line && s.Helper == want.helper {
+			return s
+		}
+	}
+	return nil
+}
+
+func TestSitesFixtures(t *testing.T) {
+	for fixture, rows := range fixtureSites {
+		for _, bo := range byteOrders {
+			for _, stripped := range []bool{false, true} {
+				file := fmt.Sprintf("%s-%s.elf", fixture, bo)
+				if stripped {
+					if rows[0].strippedSource == "" {
+						continue
+					}
+					file = fmt.Sprintf("%s-%s.stripped.elf", fixture, bo)
+				}
+				t.Run(file, func(t *testing.T) {
+					a, err := openFixture(t, file).Sites(SiteOptions{HeaderSize: HeaderSize})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(a.Sites) != len(rows) {
+						t.Errorf("%d sites, want %d", len(a.Sites), len(rows))
+					}
+					for _, want := range rows {
+						checkSite(t, a.Sites, want, stripped)
+					}
+				})
+			}
+		}
+	}
+}
+
+func checkSite(t *testing.T, sites []Site, want siteRow, stripped bool) {
+	t.Helper()
+	s := findSite(sites, want)
+	if s == nil {
+		t.Errorf("no site %s %s at line %d", want.program, want.helper, want.line)
+		return
+	}
+	typ, source := want.typ, want.source
+	if stripped {
+		typ, source = want.strippedType, want.strippedSource
+	}
+	got := []string{strings.Join(s.EntryPrograms, ","), s.Map, sizeString(s), s.Type, s.TypeSource}
+	exp := []string{want.entries, want.mapName, want.size, typ, source}
+	if !slices.Equal(got, exp) {
+		t.Errorf("%s line %d: entries, map, size, type, source = %q, want %q", want.program, want.line, got, exp)
+	}
+	if s.File == "" || !strings.HasPrefix(s.File, "testdata/") {
+		t.Errorf("%s: file %q", want.program, s.File)
+	}
+}
+
+// A linked object keeps both inputs' sends; it has no DWARF.
+func TestSitesLinked(t *testing.T) {
+	a, err := openFixture(t, "linked-el.elf").Sites(SiteOptions{HeaderSize: HeaderSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Sites) != 7 {
+		t.Fatalf("%d sites, want 7", len(a.Sites))
+	}
+	for _, want := range fixtureSites["ringbuf"] {
+		checkSite(t, a.Sites, want, true)
+	}
+	for _, want := range fixtureSites["subprog"] {
+		checkSite(t, a.Sites, want, true)
+	}
+}
+
+func TestSiteFigures(t *testing.T) {
+	a, err := openFixture(t, "ringbuf-el.elf").Sites(SiteOptions{HeaderSize: HeaderSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := findSite(a.Sites, fixtureSites["ringbuf"][0])
+	if *s.MapSize != 262144 || *s.RecordSize != 120 || *s.Headroom != 0 || *s.RecordsPerRing != 2184 {
+		t.Errorf("map size, record, headroom, per ring = %d, %d, %d, %d; want 262144, 120, 0, 2184",
+			*s.MapSize, *s.RecordSize, *s.Headroom, *s.RecordsPerRing)
+	}
+}
+
+func TestSiteWarnings(t *testing.T) {
+	a, err := openFixture(t, "dynamic-el.elf").Sites(SiteOptions{HeaderSize: HeaderSize, PageSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, w := range a.Warnings {
+		msgs = append(msgs, w.Message)
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{
+		"ringbuf bad_rb: max_entries 3000 is not a power of two",
+		"bpf_perf_event_output on ringbuf map rb",
+		"a record of 5008 bytes does not fit in ring tiny_rb of 4096 bytes",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no warning %q in:\n%s", want, all)
+		}
+	}
+	// A 16 KiB page refuses rings sized for 4 KiB pages.
+	a, err = openFixture(t, "ksym-el.elf").Sites(SiteOptions{HeaderSize: HeaderSize, PageSize: 65536})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Warnings) != 1 || !strings.Contains(a.Warnings[0].Message, "not a multiple of the page size (65536 bytes)") {
+		t.Errorf("warnings with 64 KiB pages: %+v", a.Warnings)
+	}
+}
