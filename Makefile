@@ -50,7 +50,7 @@ FIXTURE_OBJS := \
 	testdata/linked-el.elf \
 	$(BAD_INPUTS)
 
-FIXTURE_HEADERS := testdata/include/bpf_defs.h
+FIXTURE_HEADERS := testdata/include/bpf_defs.h testdata/ringbuf.h
 
 .PHONY: fixtures clean-fixtures
 

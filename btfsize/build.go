@@ -52,7 +52,7 @@ func (o *Object) Report(q Request) (*Report, error) {
 	case o.Kind == KindHeader:
 		types, err = o.All(true)
 		if err == nil && len(types) == 0 {
-			err = errors.New("defines no struct or union")
+			err = errHeaderEmpty
 		}
 	default:
 		err = ErrNoSelection

@@ -99,10 +99,10 @@ func multiarchInclude() string {
 func (o ClangOptions) Compile(src string) ([]byte, error) {
 	clang, err := o.FindClang()
 	if err != nil {
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, ErrNoClang) {
-			return nil, ErrNoClang
+		if o.Path != "" {
+			return nil, fmt.Errorf("%w (%s)", ErrNoClang, o.Path)
 		}
-		return nil, fmt.Errorf("clang: %w", err)
+		return nil, ErrNoClang
 	}
 	dir, err := os.MkdirTemp("", "btfsize")
 	if err != nil {

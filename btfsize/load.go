@@ -276,6 +276,8 @@ func splitBase(path, base string) (*btf.Spec, error) {
 	return spec, nil
 }
 
+var errHeaderEmpty = errors.New("defines no struct or union")
+
 // openSource compiles a C header or source and reads the types it defines
 // from the resulting DWARF.
 func openSource(path string, opts ClangOptions) (*Object, error) {
@@ -292,7 +294,8 @@ func openSource(path string, opts ClangOptions) (*Object, error) {
 		return nil, fmt.Errorf("compiled object: %w", err)
 	}
 	if d == nil {
-		return nil, errors.New("compiled object has no DWARF")
+		// clang emits no debug info for a file that declares nothing.
+		return nil, errHeaderEmpty
 	}
 	return &Object{Path: path, Kind: KindHeader, ByteOrder: ef.ByteOrder, DWARF: d}, nil
 }

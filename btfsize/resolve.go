@@ -350,6 +350,9 @@ func (r *resolver) byHeader(s *Site, c call, _ args) (*Found, string) {
 				}
 			}
 		}
+		// The source names a type the headers do not define: a header
+		// type of the same size would be a guess against the evidence.
+		return nil, ""
 	}
 	if s.Size == nil {
 		return nil, ""

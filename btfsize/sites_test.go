@@ -18,10 +18,10 @@ type siteRow struct {
 
 var fixtureSites = map[string][]siteRow{
 	"ringbuf": {
-		{"handle_exec", "handle_exec", "ringbuf_reserve", "events", "112", "struct event", "dwarf", "", "none", 82},
-		{"handle_exit", "handle_exit", "ringbuf_output", "events", "40", "exit_event_t", "dwarf", "exit_event_t", "line", 111},
-		{"handle_alert", "handle_alert", "ringbuf_reserve", "alerts", "32", "struct alert", "dwarf", "struct alert", "map", 120},
-		{"handle_scratch", "handle_scratch", "ringbuf_output", "events", "600", "struct big_event", "dwarf", "struct big_event", "map", 150},
+		{"handle_exec", "handle_exec", "ringbuf_reserve", "events", "112", "struct event", "dwarf", "", "none", 44},
+		{"handle_exit", "handle_exit", "ringbuf_output", "events", "40", "exit_event_t", "dwarf", "exit_event_t", "line", 73},
+		{"handle_alert", "handle_alert", "ringbuf_reserve", "alerts", "32", "struct alert", "dwarf", "struct alert", "map", 82},
+		{"handle_scratch", "handle_scratch", "ringbuf_output", "events", "600", "struct big_event", "dwarf", "struct big_event", "map", 112},
 	},
 	"subprog": {
 		{"emit_net_event", "trace_tcp_close,trace_tcp_connect", "ringbuf_reserve", "rb", "72", "struct net_event", "dwarf", "struct net_event", "line", 76},
