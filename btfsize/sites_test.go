@@ -42,6 +42,10 @@ var fixtureSites = map[string][]siteRow{
 		{"layout_probe", "layout_probe", "ringbuf_reserve", "layout_rb", "39", "struct rec39", "dwarf", "", "", 137},
 		{"layout_probe", "layout_probe", "ringbuf_output", "layout_rb", "24", "struct local_only", "dwarf", "", "", 148},
 	},
+	"target": {
+		{"trace_v6_connect", "trace_v6_connect", "ringbuf_reserve", "conns", "48", "struct conn_event", "dwarf", "", "", 40},
+		{"trace_v6_close", "trace_v6_close", "ringbuf_reserve_dynptr", "conns", "48", "struct conn_event", "dwarf", "", "", 56},
+	},
 	"ksym": {
 		{"ksym_probe", "ksym_probe", "ringbuf_reserve", "rq_events", "24", "struct rq_event", "dwarf", "", "", 36},
 	},

@@ -97,7 +97,7 @@ func TestGolden(t *testing.T) {
 
 // Both byte orders give the same report but for the object's name.
 func TestByteOrdersAgree(t *testing.T) {
-	for _, fixture := range []string{"ringbuf", "subprog", "dynamic", "layout", "ksym", "ringbuf-%s.stripped"} {
+	for _, fixture := range []string{"ringbuf", "subprog", "dynamic", "layout", "ksym", "target", "ringbuf-%s.stripped"} {
 		var outs [2]string
 		for i, bo := range []string{"el", "eb"} {
 			path := fmt.Sprintf("testdata/%s-%s.elf", fixture, bo)
