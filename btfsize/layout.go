@@ -279,6 +279,12 @@ func (l *Layout) forceAlignments() uint32 {
 			natural := align(uint32(align8(end)/8), max(m.Align, 1))
 			if m.Offset > natural {
 				forced := min(m.Offset&-m.Offset, maxForcedAlign)
+				// The containing type is at least as aligned as its
+				// members: an alignment its size is not a multiple of
+				// cannot have been forced.
+				for forced > m.Align && l.Size%forced != 0 {
+					forced /= 2
+				}
 				if forced > m.Align {
 					m.Align, m.Forced = forced, true
 				}
