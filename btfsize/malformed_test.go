@@ -2,10 +2,10 @@ package btfsize
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
