@@ -48,6 +48,7 @@ FIXTURE_OBJS := \
 	$(foreach n,$(FIXTURE_NAMES),testdata/$(n)-el.elf testdata/$(n)-eb.elf) \
 	$(foreach n,$(FIXTURE_STRIPPED),testdata/$(n)-el.stripped.elf testdata/$(n)-eb.stripped.elf) \
 	testdata/linked-el.elf \
+	testdata/diff/event-old.elf testdata/diff/event-new.elf \
 	$(BAD_INPUTS)
 
 FIXTURE_HEADERS := testdata/include/bpf_defs.h testdata/ringbuf.h
@@ -71,6 +72,13 @@ testdata/%-eb.stripped.elf: testdata/%-eb.elf
 # Statically linked object (libbpf's linker, little-endian only).
 testdata/linked-el.elf: testdata/ringbuf-el.elf testdata/subprog-el.elf
 	$(BPFTOOL) gen object $@ $^
+
+# One source before and after a change, for btfsize diff.
+testdata/diff/event-old.elf: testdata/diff/event.c $(FIXTURE_HEADERS)
+	$(CLANG) -target bpfel $(FIXTURE_CFLAGS) -c $< -o $@
+
+testdata/diff/event-new.elf: testdata/diff/event.c $(FIXTURE_HEADERS)
+	$(CLANG) -target bpfel $(FIXTURE_CFLAGS) -DSLIM -c $< -o $@
 
 testdata/bad/truncated.elf: testdata/ringbuf-el.elf
 	@mkdir -p $(@D)

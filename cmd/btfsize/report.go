@@ -100,27 +100,35 @@ func parseReportFlags(stderr io.Writer, args []string) (*reportFlags, []string, 
 		fs.PrintDefaults()
 		return nil, nil, errHelp
 	}
+	if err := fr.finish(); err != nil {
+		return nil, nil, err
+	}
+	if fs.NArg() == 0 && !fr.kernel {
+		return nil, nil, fmt.Errorf("%w: no input", errUsage)
+	}
+	return fr, fs.Args(), nil
+}
+
+// finish checks the flags' values and fills in their defaults.
+func (fr *reportFlags) finish() error {
 	switch fr.format {
 	case "table", "json", "markdown", "github":
 	default:
-		return nil, nil, fmt.Errorf("%w: --format %q: want table, json, markdown or github", errUsage, fr.format)
+		return fmt.Errorf("%w: --format %q: want table, json, markdown or github", errUsage, fr.format)
 	}
 	switch fr.clang.Target {
 	case "bpfel", "bpfeb", "bpf":
 	default:
-		return nil, nil, fmt.Errorf("%w: --target %q: want bpfel or bpfeb", errUsage, fr.clang.Target)
+		return fmt.Errorf("%w: --target %q: want bpfel or bpfeb", errUsage, fr.clang.Target)
 	}
 	fr.clang.Flags = strings.Fields(fr.cflags)
-	if fs.NArg() == 0 && !fr.kernel {
-		return nil, nil, fmt.Errorf("%w: no input", errUsage)
-	}
 	if fr.pageSize == 0 {
 		fr.pageSize = 4096
 		if fr.kernel {
 			fr.pageSize = uint64(os.Getpagesize())
 		}
 	}
-	return fr, fs.Args(), nil
+	return nil
 }
 
 // errHelp ends a run that printed its help.
