@@ -1,9 +1,10 @@
 package btfsize
 
 import (
-	"maps"
+	"cmp"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/cilium/ebpf/asm"
 )
@@ -75,15 +76,42 @@ func widen(old, new value) value {
 // state is the abstract machine before one instruction.
 type state struct {
 	regs  [asm.R10 + 1]value
-	stack map[int64]value // by offset from r10 of an 8-byte slot
+	stack []slot // sorted by offset
+}
+
+// slot is a spilled 8-byte value at r10+off. A state holds few of them, so a
+// sorted slice clones faster than a map.
+type slot struct {
+	off int64
+	v   value
+}
+
+// get returns the slot at off.
+func (s *state) get(off int64) (value, bool) {
+	i, ok := slices.BinarySearchFunc(s.stack, off, func(sl slot, off int64) int { return cmp.Compare(sl.off, off) })
+	if !ok {
+		return value{}, false
+	}
+	return s.stack[i].v, true
+}
+
+// set stores v at off.
+func (s *state) set(off int64, v value) {
+	i, ok := slices.BinarySearchFunc(s.stack, off, func(sl slot, off int64) int { return cmp.Compare(sl.off, off) })
+	if ok {
+		s.stack[i].v = v
+		return
+	}
+	s.stack = slices.Insert(s.stack, i, slot{off, v})
+}
+
+// forget drops the slots that overlap [lo, hi).
+func (s *state) forget(lo, hi int64) {
+	s.stack = slices.DeleteFunc(s.stack, func(sl slot) bool { return sl.off < hi && lo < sl.off+8 })
 }
 
 func (s *state) clone() *state {
-	c := &state{regs: s.regs, stack: maps.Clone(s.stack)}
-	if c.stack == nil {
-		c.stack = map[int64]value{}
-	}
-	return c
+	return &state{regs: s.regs, stack: slices.Clone(s.stack)}
 }
 
 // merge joins o into s and reports whether s changed.
@@ -98,17 +126,19 @@ func (s *state) merge(o *state, w bool) bool {
 			s.regs[i], changed = n, true
 		}
 	}
-	for off, v := range s.stack {
-		ov, ok := o.stack[off]
+	kept := s.stack[:0]
+	for _, sl := range s.stack {
+		ov, ok := o.get(sl.off)
 		if !ok {
-			delete(s.stack, off)
 			changed = true
 			continue
 		}
-		if n := f(v, ov); n != v {
-			s.stack[off], changed = n, true
+		if n := f(sl.v, ov); n != sl.v {
+			sl.v, changed = n, true
 		}
+		kept = append(kept, sl)
 	}
+	s.stack = kept
 	return changed
 }
 
@@ -124,7 +154,7 @@ func (p *program) flow(fn *function, want func(insn) bool) map[int]*state {
 	}
 	in := make([]*state, len(fn.insns))
 	visits := make([]int, len(fn.insns))
-	entry := &state{stack: map[int64]value{}}
+	entry := &state{}
 	for r := asm.R1; r <= asm.R5; r++ {
 		entry.regs[r] = value{kind: vArg, n: int(r)}
 	}
@@ -147,7 +177,7 @@ func (p *program) flow(fn *function, want func(insn) bool) map[int]*state {
 				continue
 			}
 			if in[j] == nil {
-				in[j] = e.s.clone()
+				in[j] = e.s // step hands over states no one else holds
 			} else if !in[j].merge(e.s, visits[j] > widenAfter) {
 				continue
 			}
@@ -172,7 +202,8 @@ type edge struct {
 	s  *state
 }
 
-// step interprets one instruction and returns the states of its successors.
+// step interprets one instruction and returns the states of its successors,
+// each a new state the caller may keep.
 func (p *program) step(fn *function, ins insn, in *state) []edge {
 	next := ins.idx + int(ins.Size()/asm.InstructionSize)
 	op := ins.OpCode
@@ -192,7 +223,7 @@ func (p *program) step(fn *function, ins insn, in *state) []edge {
 		s.store(ins)
 		return []edge{{next, s}}
 	}
-	return []edge{{next, in}}
+	return []edge{{next, in.clone()}}
 }
 
 func (p *program) jump(fn *function, ins insn, in *state, next int) []edge {
@@ -209,7 +240,7 @@ func (p *program) jump(fn *function, ins insn, in *state, next int) []edge {
 		if op.Class() == asm.Jump32Class {
 			off = int(ins.Constant)
 		}
-		return []edge{{next + off, in}}
+		return []edge{{next + off, in.clone()}}
 	}
 	taken, fall := in.clone(), in.clone()
 	takenOK, fallOK := refine(taken, fall, ins)
@@ -325,10 +356,8 @@ func (s *state) call(p *program, fn *function, ins insn) {
 			lowest = v.off
 		}
 	}
-	for off := range s.stack {
-		if off+8 > lowest && lowest <= 0 {
-			delete(s.stack, off)
-		}
+	if lowest <= 0 {
+		s.forget(lowest, math.MaxInt64)
 	}
 	for r := asm.R1; r <= asm.R5; r++ {
 		s.regs[r] = unknown
@@ -487,7 +516,7 @@ func (s *state) load(p *program, fn *function, ins insn) {
 	base := s.regs[ins.Src]
 	size := op.Size().Sizeof()
 	if base.kind == vStack && size == 8 {
-		if v, ok := s.stack[base.off+int64(ins.Offset)]; ok {
+		if v, ok := s.get(base.off + int64(ins.Offset)); ok {
 			s.regs[ins.Dst] = v
 			return
 		}
@@ -522,18 +551,14 @@ func (s *state) store(ins insn) {
 	}
 	off := base.off + int64(ins.Offset)
 	size := int64(op.Size().Sizeof())
-	for slot := range s.stack {
-		if slot < off+size && off < slot+8 {
-			delete(s.stack, slot)
-		}
-	}
+	s.forget(off, off+size)
 	if size != 8 || op.Mode() != asm.MemMode {
 		return
 	}
 	switch op.Class() {
 	case asm.StXClass:
-		s.stack[off] = s.regs[ins.Src]
+		s.set(off, s.regs[ins.Src])
 	case asm.StClass:
-		s.stack[off] = constant(uint64(ins.Constant))
+		s.set(off, constant(uint64(ins.Constant)))
 	}
 }

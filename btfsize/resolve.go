@@ -15,6 +15,13 @@ type resolver struct {
 	prog    *program
 	headers []*Object
 	bySize  map[uint64][]Found // lazily built index for the size match
+	near    map[callKey][]string
+}
+
+// callKey identifies a call for the resolver's caches.
+type callKey struct {
+	fn  *function
+	idx int
 }
 
 // hintNoType tells users how to let btfsize name the type.
@@ -231,6 +238,18 @@ type lineVar struct {
 // lines before it in the function, nearest first (a call split over lines,
 // or a size computed just before).
 func (r *resolver) nearLines(c call) []string {
+	k := callKey{c.fn, c.ins.idx}
+	if lines, ok := r.near[k]; ok {
+		return lines
+	}
+	if r.near == nil {
+		r.near = map[callKey][]string{}
+	}
+	r.near[k] = r.readNearLines(c)
+	return r.near[k]
+}
+
+func (r *resolver) readNearLines(c call) []string {
 	var out []string
 	var prev *btf.Line
 	for _, lo := range r.prog.lines[c.fn.section] {

@@ -1,0 +1,157 @@
+package btfsize
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// bigObject compiles a generated eBPF object with n programs, each with
+// arithmetic, branches and a ringbuf send, and returns its path.
+func bigObject(b *testing.B, n int) string {
+	b.Helper()
+	clang, err := (ClangOptions{}).FindClang()
+	if err != nil {
+		b.Skip("clang not installed")
+	}
+	var src strings.Builder
+	src.WriteString(`#include "bpf_defs.h"
+struct ev { __u64 ts, a, b, c; __u32 pid, len; char comm[16]; };
+struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 1 << 20); } rb SEC(".maps");
+`)
+	for i := range n {
+		fmt.Fprintf(&src, `SEC("tp/bench/p%[1]d") int prog%[1]d(void *ctx)
+{
+	__u64 t = bpf_ktime_get_ns(), sz = sizeof(struct ev);
+	struct ev *e;
+	if (t & %[1]d) sz = 16;
+	bpf_ringbuf_output(&rb, &t, sz & 0x3f, 0);
+	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
+	if (!e) return 0;
+	e->ts = t; e->a = t * %[1]d; e->b = t ^ %[1]d; e->c = t >> 3;
+	e->pid = bpf_get_current_pid_tgid() >> 32; e->len = %[1]d;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+`, i+1)
+	}
+	dir := b.TempDir()
+	c := filepath.Join(dir, "big.c")
+	if err := os.WriteFile(c, []byte(src.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	obj := filepath.Join(dir, "big.o")
+	inc, _ := filepath.Abs(filepath.Join("..", "testdata", "include"))
+	out, err := exec.Command(clang, "-target", "bpfel", "-O2", "-g", "-I", inc, "-c", c, "-o", obj).CombinedOutput()
+	if err != nil {
+		b.Fatalf("clang: %v\n%s", err, out)
+	}
+	return obj
+}
+
+func countInsns(b *testing.B, obj *Object) int {
+	prog, err := loadProgram(obj.elf, obj.BTF, obj.ext)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for _, fn := range prog.funcs {
+		n += fn.end - fn.start
+	}
+	return n
+}
+
+// BenchmarkSites analyses objects of growing size; ns/insn stays flat when
+// the cost grows linearly with instructions.
+func BenchmarkSites(b *testing.B) {
+	for _, progs := range []int{100, 200, 400} {
+		path := bigObject(b, progs)
+		obj, err := Open(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		insns := countInsns(b, obj)
+		info, _ := os.Stat(path)
+		b.Run(fmt.Sprintf("insns=%d/bytes=%d", insns, info.Size()), func(b *testing.B) {
+			for b.Loop() {
+				o, err := Open(path, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := o.Report(Request{HeaderSize: HeaderSize}); err != nil {
+					b.Fatal(err)
+				}
+				o.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(insns), "ns/insn")
+		})
+		obj.Close()
+	}
+}
+
+func BenchmarkOpenFixture(b *testing.B) {
+	path := filepath.Join("..", "testdata", "ringbuf-el.elf")
+	for b.Loop() {
+		o, err := Open(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := o.Report(Request{HeaderSize: HeaderSize}); err != nil {
+			b.Fatal(err)
+		}
+		o.Close()
+	}
+}
+
+func kernelOrSkip(b *testing.B) {
+	if _, err := os.Stat(kernelBTF); err != nil {
+		b.Skip("no kernel BTF")
+	}
+}
+
+// BenchmarkKernelType is `btfsize --kernel -t task_struct`: one type looked
+// up without decoding the rest.
+func BenchmarkKernelType(b *testing.B) {
+	kernelOrSkip(b)
+	m, _ := NewMatcher([]string{"task_struct"})
+	for b.Loop() {
+		o, err := Open(kernelBTF, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := o.Report(Request{Types: m, HeaderSize: HeaderSize}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkKernelAll is `btfsize --all` on the kernel: every struct and union.
+func BenchmarkKernelAll(b *testing.B) {
+	kernelOrSkip(b)
+	for b.Loop() {
+		o, err := Open(kernelBTF, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := o.Report(Request{All: true, HeaderSize: HeaderSize}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMeasure(b *testing.B) {
+	kernelOrSkip(b)
+	o, err := Open(kernelBTF, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	found := o.Lookup("struct task_struct")
+	for b.Loop() {
+		if _, err := found[0].Layout(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
