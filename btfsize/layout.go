@@ -345,9 +345,17 @@ func (l *Layout) measureGaps() {
 		}
 		if prev != nil {
 			l.gap(prev, cur, unit, m.BitOffset)
+		} else {
+			l.leadingGap(m)
+		}
+		if prev != nil && prev.BitSize != 0 && m.BitSize != 0 && m.BitOffset < unit {
+			// Bitfields combined into one run keep its widest unit, as
+			// pahole reads "Bitfield combined with next fields".
+			unit = max(unit, m.unitEnd())
+		} else {
+			unit = m.unitEnd()
 		}
 		cur = m.dataEnd()
-		unit = m.unitEnd()
 		prev = m
 	}
 	if prev == nil {
@@ -362,6 +370,24 @@ func (l *Layout) measureGaps() {
 	}
 	if size > end {
 		l.Padding = uint32((size - align8(end)) / 8)
+	}
+}
+
+// leadingGap records a gap before the first member: bits of its bitfield
+// unit that come before it, and whole bytes before that unit.
+func (l *Layout) leadingGap(m *MemberLayout) {
+	start := m.BitOffset
+	if m.BitSize != 0 && m.Size > 0 {
+		unit := btf.Bits(m.Size) * 8
+		start = m.BitOffset / unit * unit
+		if bits := m.BitOffset - start; bits > 0 {
+			l.BitHoles++
+			l.BitHoleBits += bits
+		}
+	}
+	if bytes := uint32(start / 8); bytes > 0 {
+		l.Holes++
+		l.HoleBytes += bytes
 	}
 }
 
@@ -386,18 +412,21 @@ func (l *Layout) gap(prev *MemberLayout, cur, unit, next btf.Bits) {
 		bits += b
 		cur += b
 	}
+	var bytes uint32
+	if next > cur {
+		bytes = uint32((next - cur) / 8)
+		// A bitfield that starts inside a byte: the bits before it.
+		bits += (next - cur) % 8
+	}
 	if bits > 0 {
 		l.BitHoles++
 		l.BitHoleBits += bits
 		prev.BitHoleAfter = bits
 	}
-	if next > cur {
-		bytes := uint32((next - cur) / 8)
-		if bytes > 0 {
-			l.Holes++
-			l.HoleBytes += bytes
-			prev.HoleAfter = bytes
-		}
+	if bytes > 0 {
+		l.Holes++
+		l.HoleBytes += bytes
+		prev.HoleAfter = bytes
 	}
 }
 

@@ -2,6 +2,7 @@ package btfsize
 
 import (
 	"os/exec"
+	"slices"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -223,4 +224,43 @@ func parsePahole(out string) map[string]paholeStats {
 		stats["struct "+m[2]] = s
 	}
 	return stats
+}
+
+// Every struct pahole reads from the host's kernel BTF has the same size,
+// holes, bit holes and padding in btfsize.
+func TestKernelAgainstPahole(t *testing.T) {
+	if _, err := exec.LookPath("pahole"); err != nil {
+		t.Skip("pahole not installed")
+	}
+	obj, err := Open(kernelBTF, Options{})
+	if err != nil {
+		t.Skip("no kernel BTF")
+	}
+	// pahole may warn about kinds it does not know; it still prints the rest.
+	out, _ := exec.Command("pahole", "-F", "btf", kernelBTF).Output()
+	want := parsePahole(string(out))
+	if len(want) < 1000 {
+		t.Skipf("pahole read only %d structs", len(want))
+	}
+	mismatches := 0
+	for name, st := range want {
+		var got []paholeStats
+		for _, f := range obj.Lookup(name) {
+			l, err := f.Layout()
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			got = append(got, paholeStats{int(l.Size), l.Holes, int(l.HoleBytes), l.BitHoles, int(l.BitHoleBits), int(l.Padding)})
+		}
+		if !slices.Contains(got, st) {
+			mismatches++
+			if mismatches <= 20 {
+				t.Errorf("%s: btfsize %+v, pahole %+v", name, got, st)
+			}
+		}
+	}
+	if mismatches > 0 {
+		t.Errorf("%d of %d structs differ from pahole", mismatches, len(want))
+	}
 }

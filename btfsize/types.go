@@ -3,6 +3,7 @@ package btfsize
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -90,9 +91,14 @@ func (o *Object) Lookup(name string) []Found {
 		}
 	}
 	if o.BTF != nil {
+		// BTF may hold distinct types of one name and size (vmlinux
+		// compilation units): keep each, but not the twin of a DWARF type.
+		dwarfKeys := maps.Clone(seen)
 		types, _ := o.BTF.AnyTypesByName(bare)
 		for _, t := range types {
-			add(t, Found{Type: t, Source: "btf", Object: o.Path})
+			if reportable(t) && (kind == "" || kindOf(t) == kind) && !dwarfKeys[typeKey(t)] {
+				out = append(out, Found{Type: t, Source: "btf", Object: o.Path})
+			}
 		}
 	}
 	return out

@@ -25,14 +25,14 @@ func Layout(w io.Writer, t *btfsize.TypeInfo, hdr uint64) {
 			ew.printf("%s%s/* %6d %4d */\n", decl, pad(tabWidth(decl), 48), m.Offset, m.Size)
 		}
 		if m.BitHoleAfter > 0 {
-			ew.printf("\t/* XXX %d bits hole */\n", m.BitHoleAfter)
+			ew.printf("\t/* XXX %s hole */\n", bitsText(m.BitHoleAfter))
 		}
 		if m.HoleAfter > 0 {
 			ew.printf("\t/* XXX %s hole */\n", bytesText(m.HoleAfter))
 		}
 	}
 	if t.BitPadding > 0 {
-		ew.printf("\t/* bit_padding: %d bits */\n", t.BitPadding)
+		ew.printf("\t/* bit_padding: %s */\n", bitsText(t.BitPadding))
 	}
 	if t.Padding > 0 {
 		ew.printf("\t/* padding: %s */\n", bytesText(t.Padding))
@@ -51,9 +51,6 @@ func Layout(w io.Writer, t *btfsize.TypeInfo, hdr uint64) {
 
 func memberDecl(m *btfsize.MemberInfo) string {
 	name := m.Name
-	if name == "" {
-		name = "/* anonymous */"
-	}
 	attr := ""
 	if m.ForcedAlign {
 		attr = fmt.Sprintf(" __attribute__((__aligned__(%d)))", m.Align)
@@ -61,12 +58,20 @@ func memberDecl(m *btfsize.MemberInfo) string {
 	typ := m.Type
 	// Arrays are spelled "char [16]": put the name before the dimensions.
 	if i := strings.Index(typ, " ["); i >= 0 {
-		return fmt.Sprintf("%s %s%s%s;", typ[:i], name, typ[i+1:], attr)
+		return strings.Replace(fmt.Sprintf("%s %s%s%s;", typ[:i], name, typ[i+1:], attr), "  ", " ", 1)
 	}
 	if m.BitSize > 0 {
 		return fmt.Sprintf("%s %s:%d%s;", typ, name, m.BitSize, attr)
 	}
-	return fmt.Sprintf("%s %s%s;", typ, name, attr)
+	return strings.TrimSpace(fmt.Sprintf("%s %s%s", typ, name, attr)) + ";"
+}
+
+// bitsText is "1 bit" or "N bits".
+func bitsText(n uint64) string {
+	if n == 1 {
+		return "1 bit"
+	}
+	return fmt.Sprintf("%d bits", n)
 }
 
 func tabWidth(s string) int { return len(strings.ReplaceAll(s, "\t", "        ")) }
