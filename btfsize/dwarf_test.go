@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"debug/dwarf"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -1246,4 +1247,70 @@ func FuzzLoadDWARF(f *testing.F) {
 			d.StackVar(fn, -8)
 		}
 	})
+}
+
+func TestDWARFStackPieces(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		expr  []byte
+		fbreg bool
+		want  []locPiece
+	}{
+		{"fbreg", []byte{opFbreg, 0x20}, true, []locPiece{{off: 32, size: -1}}},
+		{"fbreg without r10 frame base", []byte{opFbreg, 0x20}, false, nil},
+		{"breg10", []byte{opBreg10, 0x08}, false, []locPiece{{off: 8, size: -1}}},
+		{"negative", []byte{opFbreg, 0x70}, true, []locPiece{{off: -16, size: -1}}},
+		{"address as value", []byte{opFbreg, 0x18, 0x9f /* DW_OP_stack_value */}, true, nil},
+		{"register", []byte{opReg0 + 1}, true, nil},
+		{"pieces", []byte{opReg0 + 6, opPiece, 8, opFbreg, 0x10, opPiece, 8}, true, []locPiece{{off: 16, within: 8, size: 8}}},
+		{"truncated", []byte{opFbreg}, true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := stackPieces(tc.expr, tc.fbreg); !slices.Equal(got, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDWARFFrameBase(t *testing.T) {
+	sub := &dwEntry{Entry: &dwarf.Entry{Field: []dwarf.Field{{Attr: dwarf.AttrName, Val: "f", Class: dwarf.ClassString}}}}
+	for _, tc := range []struct {
+		name  string
+		depth int64 // how deep the code reaches
+		slots []stackSlot
+		want  int64
+	}{
+		{"rounded to 8", 0, []stackSlot{{off: 0, size: 4}}, -8},
+		{"variables reach the top", 0, []stackSlot{{off: 24, size: 32}, {off: 0, size: 24}}, -56},
+		{"spill slot above the variables", 24, []stackSlot{{off: 0, size: 8}}, -24},
+		{"over-aligned variable", 24, []stackSlot{{off: 0, size: 8, align: 16}}, -32},
+		{"operands already relative to r10", 64, []stackSlot{{off: -16, size: 8}}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &DWARF{frames: map[string][]codeFrame{"f": {{depth: tc.depth}}}}
+			if got := d.frameBase(sub, tc.slots); got != tc.want {
+				t.Errorf("frameBase = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDWARFFrameDepth(t *testing.T) {
+	insns := asm.Instructions{
+		asm.Mov.Reg(asm.R6, asm.R10),
+		asm.Add.Imm(asm.R6, -40),
+		asm.StoreImm(asm.R6, 8, 0, asm.Word), // r10-32
+		asm.LoadMem(asm.R0, asm.R10, -12, asm.Word),
+		asm.Return(),
+	}
+	for _, bo := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		var buf bytes.Buffer
+		if err := insns.Marshal(&buf, bo); err != nil {
+			t.Fatal(err)
+		}
+		if got := frameDepth(buf.Bytes(), bo); got != 32 {
+			t.Errorf("%s: depth %d, want 32", bo, got)
+		}
+	}
 }

@@ -2,9 +2,9 @@ package btfsize
 
 import (
 	"os/exec"
-	"slices"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
