@@ -4,6 +4,10 @@ GO ?= go
 
 .PHONY: all build test check bench fuzz
 
+VMLINUX ?= /sys/kernel/btf/vmlinux
+BENCH_RUNS ?= 15
+FUZZTIME ?= 30s
+
 all: build
 
 build:
@@ -16,6 +20,25 @@ test:
 check: test
 	gofmt -l . | (! grep .)
 	$(GO) vet ./...
+
+# Go benchmarks of each stage, then btfsize against pahole and bpftool on
+# the host's kernel BTF and on the fixtures, alternating runs, as ratios.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./btfsize
+	@rm -rf bin/batch && mkdir -p bin/batch && for i in $$(seq 1 20); do \
+		for f in ringbuf subprog dynamic layout target; do cp testdata/$$f-el.elf bin/batch/$$f-$$i.elf; done; done
+	$(GO) run ./cmd/benchcmp -runs $(BENCH_RUNS) \
+		-case 'one kernel type|bin/btfsize -t task_struct $(VMLINUX)|pahole -C task_struct $(VMLINUX)' \
+		-case 'every kernel struct, json|bin/btfsize --all --format json $(VMLINUX)|pahole -s $(VMLINUX)' \
+		-case 'every kernel type, bpftool|bin/btfsize --all --format json $(VMLINUX)|bpftool btf dump file $(VMLINUX) format c' \
+		-case 'fixture layouts|bin/btfsize --all testdata/layout-el.elf|pahole -F btf testdata/layout-el.elf' \
+		-case 'fixture sends|bin/btfsize testdata/dynamic-el.elf|' \
+		-case '100 objects|bin/btfsize bin/batch/*.elf|'
+
+# Each fuzz target for a bounded time; crashers land in btfsize/testdata/fuzz.
+fuzz:
+	for t in FuzzOpen FuzzScanEnums FuzzDataflow FuzzLoadDWARF; do \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./btfsize || exit 1; done
 
 # ---------------------------------------------------------------------------
 # Test fixtures
