@@ -101,9 +101,15 @@ type Site struct {
 // MarshalJSON writes an unknown type as null, in its place in the contract.
 func (s Site) MarshalJSON() ([]byte, error) {
 	type plain Site
-	out, err := json.Marshal(plain(s))
-	if err != nil || s.Type != "" {
-		return out, err
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // source lines hold & and <
+	if err := enc.Encode(plain(s)); err != nil {
+		return nil, err
+	}
+	out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if s.Type != "" {
+		return out, nil
 	}
 	// Keys and string values are escaped, so the only unescaped `"type":""`
 	// is the field itself.
