@@ -74,7 +74,7 @@ FIXTURE_OBJS := \
 	testdata/diff/event-old.elf testdata/diff/event-new.elf \
 	$(BAD_INPUTS)
 
-FIXTURE_HEADERS := testdata/include/bpf_defs.h testdata/ringbuf.h
+FIXTURE_HEADERS := testdata/include/bpf_defs.h testdata/ringbuf.h testdata/compat.bpf.h
 
 .PHONY: fixtures clean-fixtures
 
