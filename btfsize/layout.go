@@ -162,6 +162,27 @@ func compositeAlign(members []btf.Member, size uint32, al Aligner, depth int) (u
 // maxDepth bounds recursion through hostile or cyclic type graphs.
 const maxDepth = 64
 
+// unqualified strips const and volatile from t, and with arrays also the
+// array dimensions, within maxDepth steps so hostile cycles end.
+func unqualified(t btf.Type, arrays bool) btf.Type {
+	for range maxDepth {
+		switch u := t.(type) {
+		case *btf.Const:
+			t = u.Type
+		case *btf.Volatile:
+			t = u.Type
+		case *btf.Array:
+			if !arrays {
+				return t
+			}
+			t = u.Type
+		default:
+			return t
+		}
+	}
+	return t
+}
+
 // Composite returns the struct or union behind typedefs and qualifiers.
 func Composite(t btf.Type) (btf.Type, bool) {
 	for range maxDepth {

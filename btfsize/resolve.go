@@ -87,17 +87,7 @@ func composite(t btf.Type, deref bool) (btf.Type, bool) {
 		}
 		t = p.Target
 	}
-	for {
-		switch u := t.(type) {
-		case *btf.Const:
-			t = u.Type
-			continue
-		case *btf.Volatile:
-			t = u.Type
-			continue
-		}
-		break
-	}
+	t = unqualified(t, false)
 	if _, ok := Composite(t); !ok {
 		return nil, false
 	}

@@ -207,21 +207,7 @@ func walkMembers(root btf.Type, fn func(btf.Type)) {
 			members = u.Members
 		}
 		for _, m := range members {
-			inner := m.Type
-			for range maxDepth {
-				switch v := inner.(type) {
-				case *btf.Array:
-					inner = v.Type
-					continue
-				case *btf.Const:
-					inner = v.Type
-					continue
-				case *btf.Volatile:
-					inner = v.Type
-					continue
-				}
-				break
-			}
+			inner := unqualified(m.Type, true)
 			if _, ok := Composite(inner); ok {
 				if _, td := inner.(*btf.Typedef); !td {
 					fn(inner)
