@@ -163,9 +163,10 @@ func isJSON(b []byte) bool {
 	return bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("{"))
 }
 
-// isText reports whether b looks like C source: no NUL bytes and mostly printable.
+// isText reports whether b looks like C source: no NUL bytes, mostly
+// printable, and a word C headers are made of.
 func isText(b []byte) bool {
-	if bytes.IndexByte(b, 0) >= 0 {
+	if bytes.IndexByte(b, 0) >= 0 || !bytes.ContainsAny(b, ";#/") {
 		return false
 	}
 	bad := 0
