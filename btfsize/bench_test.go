@@ -155,3 +155,45 @@ func BenchmarkMeasure(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHeader500 reports a header of 500 structs; BenchmarkClang500 is
+// clang alone on the same header, the part of the cost that is clang's.
+func BenchmarkHeader500(b *testing.B) {
+	path := header500(b)
+	for b.Loop() {
+		o, err := Open(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := o.Report(Request{HeaderSize: HeaderSize})
+		if err != nil || len(r.Types) < 500 {
+			b.Fatalf("%d types, %v", len(r.Types), err)
+		}
+	}
+}
+
+func BenchmarkClang500(b *testing.B) {
+	path := header500(b)
+	for b.Loop() {
+		if _, err := (ClangOptions{}).Compile(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func header500(b *testing.B) string {
+	b.Helper()
+	if _, err := (ClangOptions{}).FindClang(); err != nil {
+		b.Skip("clang not installed")
+	}
+	var src strings.Builder
+	src.WriteString("typedef unsigned long long u64; typedef unsigned int u32; typedef unsigned char u8;\n")
+	for i := range 500 {
+		fmt.Fprintf(&src, "struct s%d { u8 kind; u64 ts; u32 pid:20, cpu:12; char comm[%d]; union { u32 v4; u8 v6[16]; } addr; };\n", i, 1+i%64)
+	}
+	path := filepath.Join(b.TempDir(), "many.h")
+	if err := os.WriteFile(path, []byte(src.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
