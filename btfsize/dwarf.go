@@ -30,6 +30,8 @@ type DWARF struct {
 	// .debug_loclists for DWARF 5 units and .debug_loc for older ones.
 	loclists []byte
 	loc      []byte
+	// line is checked before debug/dwarf reads it; see lineHeaderSane.
+	line []byte
 
 	all         []*dwEntry
 	entries     map[dwarf.Offset]*dwEntry
@@ -60,7 +62,7 @@ type declPos struct {
 	line int
 }
 
-// entry is a debugging information entry with its children, so that the
+// dwEntry is a debugging information entry with its children, so that the
 // tree can be walked more than once.
 type dwEntry struct {
 	*dwarf.Entry
@@ -73,7 +75,7 @@ func (e *dwEntry) name() string {
 	return s
 }
 
-// unit is what entries need to know about their compilation unit.
+// dwUnit is what entries need to know about their compilation unit.
 type dwUnit struct {
 	version      int
 	dwarf64      bool
@@ -120,6 +122,9 @@ func newDWARF(f *elf.File) (*DWARF, error) {
 		return nil, err
 	}
 	if d.loc, err = debugSection(f, ".debug_loc"); err != nil {
+		return nil, err
+	}
+	if d.line, err = debugSection(f, ".debug_line"); err != nil {
 		return nil, err
 	}
 	info, err := debugSection(f, ".debug_info")
@@ -409,12 +414,16 @@ func unitHeaders(info []byte, bo binary.ByteOrder) []unitHeader {
 	return hdrs
 }
 
+// maxPadding is how many null entries may follow each other between units.
+const maxPadding = 4096
+
 // readEntries reads all entries into a tree.
 func (d *DWARF) readEntries(hdrs []unitHeader) error {
 	r := d.data.Reader()
 	var (
 		parents []*dwEntry
 		u       = &dwUnit{}
+		padding int
 	)
 	for {
 		e, err := r.Next()
@@ -427,9 +436,18 @@ func (d *DWARF) readEntries(hdrs []unitHeader) error {
 		if e.Tag == 0 {
 			if len(parents) > 0 {
 				parents = parents[:len(parents)-1]
+				continue
+			}
+			// debug/dwarf returns null entries without advancing
+			// when a unit ends in an unterminated LEB128. Null
+			// entries outside of any parent are padding, and
+			// producers pad by a few bytes at most.
+			if padding++; padding > maxPadding {
+				return errors.New("entries don't advance: truncated LEB128")
 			}
 			continue
 		}
+		padding = 0
 
 		n := &dwEntry{Entry: e}
 		switch e.Tag {
@@ -476,10 +494,132 @@ func (d *DWARF) newUnit(cu *dwarf.Entry, addrSize int, hdrs []unitHeader) *dwUni
 
 	// The line table only adds declaration files; a broken one shouldn't
 	// cost the layouts.
+	stmt, ok := cu.Val(dwarf.AttrStmtList).(int64)
+	if !ok || !lineHeaderSane(d.line, stmt, d.order) {
+		return u
+	}
 	if lr, err := d.data.LineReader(cu); err == nil && lr != nil {
 		u.files = lr.Files()
 	}
 	return u
+}
+
+// lineHeaderSane tells whether the line table header at off is safe to give
+// to debug/dwarf, which allocates room for as many directories and files as
+// a DWARF 5 header claims before reading any of them. It checks that the
+// entries fit in the header.
+func lineHeaderSane(line []byte, off int64, bo binary.ByteOrder) bool {
+	c := dwCursor{b: line, order: bo}
+	if off < 0 || !c.seek(uint64(off), 0, 0) {
+		return false
+	}
+
+	length, offSize := uint64(c.u32()), uint64(4)
+	if length == 0xffffffff {
+		length, offSize = c.u64(), 8
+	}
+	c.b = c.bytes(length)
+	if version := c.u16(); version < 5 {
+		// Older headers list files one by one.
+		return c.err == nil
+	}
+
+	c.bytes(2) // address_size, segment_selector_size
+	if offSize == 8 {
+		c.b = c.bytes(c.u64())
+	} else {
+		c.b = c.bytes(uint64(c.u32()))
+	}
+	c.bytes(5) // minimum_instruction_length to line_range
+	if base := c.u8(); base > 0 {
+		c.bytes(uint64(base) - 1) // standard_opcode_lengths
+	}
+
+	// Directories, then file names.
+	for range 2 {
+		forms := make([]uint64, c.u8())
+		for i := range forms {
+			c.uleb() // content type
+			forms[i] = c.uleb()
+		}
+		count := c.uleb()
+		if c.err != nil || count > uint64(len(c.b)) {
+			return false
+		}
+		for range count {
+			for _, form := range forms {
+				if !skipForm(&c, form, offSize) {
+					return false
+				}
+			}
+		}
+	}
+	return c.err == nil
+}
+
+// DW_FORM_* that line table headers use, from the DWARF 5 standard, section 7.5.6.
+const (
+	formBlock2   = 0x03
+	formBlock4   = 0x04
+	formData2    = 0x05
+	formData4    = 0x06
+	formData8    = 0x07
+	formString   = 0x08
+	formBlock    = 0x09
+	formBlock1   = 0x0a
+	formData1    = 0x0b
+	formSdata    = 0x0d
+	formStrp     = 0x0e
+	formUdata    = 0x0f
+	formSecOff   = 0x17
+	formStrx     = 0x1a
+	formData16   = 0x1e
+	formLineStrp = 0x1f
+	formStrx1    = 0x25
+	formStrx2    = 0x26
+	formStrx3    = 0x27
+	formStrx4    = 0x28
+)
+
+// skipForm moves c past a value of form.
+func skipForm(c *dwCursor, form, offSize uint64) bool {
+	switch form {
+	case formString:
+		n := slices.Index(c.b, 0)
+		if n < 0 {
+			return false
+		}
+		c.bytes(uint64(n) + 1)
+	case formStrp, formLineStrp, formSecOff:
+		c.bytes(offSize)
+	case formUdata, formStrx:
+		c.uleb()
+	case formSdata:
+		c.sleb()
+	case formData1, formStrx1:
+		c.bytes(1)
+	case formData2, formStrx2:
+		c.bytes(2)
+	case formStrx3:
+		c.bytes(3)
+	case formData4, formStrx4:
+		c.bytes(4)
+	case formData8:
+		c.bytes(8)
+	case formData16:
+		c.bytes(16)
+	case formBlock:
+		c.bytes(c.uleb())
+	case formBlock1:
+		c.bytes(uint64(c.u8()))
+	case formBlock2:
+		c.bytes(uint64(c.u16()))
+	case formBlock4:
+		c.bytes(uint64(c.u32()))
+	default:
+		return false
+	}
+	return c.err == nil
 }
 
 // convertAll converts every type entry and every type referenced by an
@@ -1032,8 +1172,12 @@ func dwKeyOf(t btf.Type) dwTypeKey {
 // indexNamed collects the named types defined in the units. Linked files
 // repeat headers' types in every unit, hence the deduplication.
 func (d *DWARF) indexNamed() {
+	type keyed struct {
+		key dwTypeKey
+		typ btf.Type
+	}
+	var named, base []keyed
 	seen := make(map[dwTypeKey]bool)
-	var base []btf.Type
 	for _, e := range d.all {
 		if e.name() == "" || dwIsDecl(e) {
 			continue
@@ -1056,18 +1200,20 @@ func (d *DWARF) indexNamed() {
 		seen[k] = true
 
 		if e.Tag == dwarf.TagBaseType {
-			base = append(base, t)
+			base = append(base, keyed{k, t})
 		} else {
-			d.named = append(d.named, t)
+			named = append(named, keyed{k, t})
 		}
 	}
 
-	slices.SortStableFunc(d.named, func(a, b btf.Type) int {
-		ka, kb := dwKeyOf(a), dwKeyOf(b)
-		return cmp.Or(cmp.Compare(ka.name, kb.name), cmp.Compare(ka.kind, kb.kind), cmp.Compare(ka.size, kb.size))
+	slices.SortStableFunc(named, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(a.key.name, b.key.name), cmp.Compare(a.key.kind, b.key.kind), cmp.Compare(a.key.size, b.key.size))
 	})
-	for _, t := range append(slices.Clone(d.named), base...) {
-		d.byName[t.TypeName()] = append(d.byName[t.TypeName()], t)
+	for _, k := range append(named, base...) {
+		d.byName[k.key.name] = append(d.byName[k.key.name], k.typ)
+	}
+	for _, k := range named {
+		d.named = append(d.named, k.typ)
 	}
 }
 

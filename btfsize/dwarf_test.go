@@ -724,7 +724,9 @@ func TestDWARFMatchesBTF(t *testing.T) {
 				// enums: it marks all enums unsigned and keeps 32
 				// bits of each value.
 				got := dwarfType[*btf.Enum](t, d, want.Name)
-				truncated := func(v btf.EnumValue) btf.EnumValue { return btf.EnumValue{Name: v.Name, Value: uint64(uint32(v.Value))} }
+				truncated := func(v btf.EnumValue) btf.EnumValue {
+					return btf.EnumValue{Name: v.Name, Value: uint64(uint32(v.Value))}
+				}
 				if got.Size != want.Size || !slices.EqualFunc(got.Values, want.Values, func(g, w btf.EnumValue) bool {
 					return truncated(g) == truncated(w)
 				}) {
@@ -769,28 +771,30 @@ func TestDWARFMatchesPahole(t *testing.T) {
 		t.Skip("pahole not on PATH")
 	}
 
-	for _, src := range []string{dwarfTypesSrc, dwarfProgSrc} {
-		forEachBPFObject(t, src, func(t *testing.T, path string, d *DWARF, _ *elf.File) {
-			sizes := paholeSizes(t, path)
-			compared := 0
-			for _, typ := range d.Types() {
-				s, ok := typ.(*btf.Struct)
-				if !ok {
-					continue
+	for name, src := range map[string]string{"types": dwarfTypesSrc, "prog": dwarfProgSrc} {
+		t.Run(name, func(t *testing.T) {
+			forEachBPFObject(t, src, func(t *testing.T, path string, d *DWARF, _ *elf.File) {
+				sizes := paholeSizes(t, path)
+				compared := 0
+				for _, typ := range d.Types() {
+					s, ok := typ.(*btf.Struct)
+					if !ok {
+						continue
+					}
+					want, ok := sizes[s.Name]
+					if !ok {
+						t.Errorf("pahole does not know struct %s", s.Name)
+						continue
+					}
+					if got, err := btf.Sizeof(s); err != nil || got != want {
+						t.Errorf("struct %s: Sizeof %d (%v), pahole %d", s.Name, got, err, want)
+					}
+					compared++
 				}
-				want, ok := sizes[s.Name]
-				if !ok {
-					t.Errorf("pahole does not know struct %s", s.Name)
-					continue
+				if compared < 3 {
+					t.Errorf("compared %d structs with pahole, want at least 3", compared)
 				}
-				if got, err := btf.Sizeof(s); err != nil || got != want {
-					t.Errorf("struct %s: Sizeof %d (%v), pahole %d", s.Name, got, err, want)
-				}
-				compared++
-			}
-			if compared < 3 {
-				t.Errorf("compared %d structs with pahole, want at least 3", compared)
-			}
+			})
 		})
 	}
 }
@@ -1081,8 +1085,8 @@ func TestDWARFOtherMachines(t *testing.T) {
 			checkMembers(t, bits.Members, []wantMember{
 				{"a", 0, 3, 4}, {"b", 3, 5, 4}, {"c", 8, 7, 4}, {"d", 15, 40, 8}, {"e", 56, 0, 1},
 			})
-			if _, line, ok := d.Decl(node); !ok || line != declLine(t, "node") {
-				t.Errorf("node: declared on line %d %v, want %d", line, ok, declLine(t, "node"))
+			if file, line, ok := d.Decl(node); !ok || filepath.Base(file) != "types.c" || line != declLine(t, "node") {
+				t.Errorf("node: declared at %s:%d %v, want types.c:%d", file, line, ok, declLine(t, "node"))
 			}
 			if !slices.Contains(d.Functions(), "use_local") {
 				t.Errorf("Functions() = %v, want use_local among them", d.Functions())
@@ -1183,6 +1187,13 @@ func TestLoadDWARFBadInput(t *testing.T) {
 				data[4], data[5] = 0x7, 0x7
 			}},
 			{"truncated info", ".debug_info", func(_ []byte, size *uint64) { *size = 20 }},
+			{"unterminated LEB128", ".debug_info", func(data []byte, _ *uint64) {
+				// Everything after the DWARF 5 unit header
+				// continues an abbreviation code.
+				for i := 12; i < len(data); i++ {
+					data[i] = 0x80
+				}
+			}},
 			{"truncated abbrev", ".debug_abbrev", func(_ []byte, size *uint64) { *size = 3 }},
 			{"garbage abbrev", ".debug_abbrev", func(data []byte, _ *uint64) {
 				for i := range data {
@@ -1312,5 +1323,41 @@ func TestDWARFFrameDepth(t *testing.T) {
 		if got := frameDepth(buf.Bytes(), bo); got != 32 {
 			t.Errorf("%s: depth %d, want 32", bo, got)
 		}
+	}
+}
+
+func TestDWARFLineHeaderSane(t *testing.T) {
+	// A DWARF 5 line table header with one directory "/" and one file
+	// "a.c", both DW_LNCT_path in DW_FORM_string, and no line program.
+	header := func(dirs []byte) []byte {
+		body := []byte{1, 1, 1, 0xfb, 14, 13}    // minimum_instruction_length to opcode_base
+		body = append(body, make([]byte, 12)...) // standard_opcode_lengths
+		body = append(body, 1, 1, formString)    // directory_entry_format
+		body = append(body, dirs...)             // directories_count, directories
+		body = append(body, 1, 1, formString, 1) // file_name_entry_format, file_names_count
+		body = append(body, 'a', '.', 'c', 0)    // file_names
+		hdr := binary.LittleEndian.AppendUint32([]byte{8, 0}, uint32(len(body)))
+		unit := binary.LittleEndian.AppendUint16(nil, 5)
+		unit = append(append(unit, hdr...), body...)
+		return append(binary.LittleEndian.AppendUint32(nil, uint32(len(unit))), unit...)
+	}
+
+	for _, tc := range []struct {
+		name string
+		line []byte
+		off  int64
+		want bool
+	}{
+		{"one directory", header([]byte{1, '/', 0}), 0, true},
+		// debug/dwarf would allocate 2^40 directories.
+		{"huge directory count", header([]byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x20, '/', 0}), 0, false},
+		{"offset past the end", header([]byte{1, '/', 0}), 1 << 20, false},
+		{"truncated", header([]byte{1, '/', 0})[:20], 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := lineHeaderSane(tc.line, tc.off, binary.LittleEndian); got != tc.want {
+				t.Errorf("lineHeaderSane = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
