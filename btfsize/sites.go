@@ -173,32 +173,45 @@ func figures(s *Site, hdr uint64) {
 }
 
 // locate sets the file and line of the call, and of its caller when the call
-// sits in an inlined wrapper from another file.
+// sits in an inlined wrapper (a compat.bpf.h helper).
 func (r *resolver) locate(s *Site, c call) {
 	li := r.prog.lineAt(c.fn, c.ins.idx)
 	if li == nil {
 		return
 	}
 	s.File, s.Line, s.Source = cleanPath(li.FileName()), int(li.LineNumber()), trimSource(li.Line())
-	lines := r.prog.linesOf(c.fn)
-	if len(lines) == 0 || cleanPath(lines[0].FileName()) == s.File {
+	if d := r.obj.DWARF; d != nil {
+		if file, line, ok := d.Caller(c.fn.name, s.File, s.Line); ok {
+			s.CallerFile, s.CallerLine = file, line
+		}
 		return
 	}
-	// The function's own file is the file of its first line; the caller's line
-	// is the last line of that file before the call.
-	own := lines[0].FileName()
-	var caller *btf.Line
+	// Without DWARF, a call in another file than most of the function's
+	// lines sits in a wrapper from a header: its caller is the last line
+	// of the function's own file before it.
+	own := majorityFile(r.prog.linesOf(c.fn))
+	if own == "" || own == s.File {
+		return
+	}
 	for _, lo := range r.prog.lines[c.fn.section] {
-		if int(lo.Offset) < c.fn.start || int(lo.Offset) > c.ins.idx {
-			continue
-		}
-		if lo.Line.FileName() == own {
-			caller = lo.Line
+		if int(lo.Offset) >= c.fn.start && int(lo.Offset) <= c.ins.idx && cleanPath(lo.Line.FileName()) == own {
+			s.CallerFile, s.CallerLine = own, int(lo.Line.LineNumber())
 		}
 	}
-	if caller != nil {
-		s.CallerFile, s.CallerLine = cleanPath(caller.FileName()), int(caller.LineNumber())
+}
+
+// majorityFile is the file most of lines come from.
+func majorityFile(lines []*btf.Line) string {
+	count := map[string]int{}
+	best := ""
+	for _, li := range lines {
+		f := cleanPath(li.FileName())
+		count[f]++
+		if count[f] > count[best] || (count[f] == count[best] && f < best) {
+			best = f
+		}
 	}
+	return best
 }
 
 // siteWarnings are the problems of one call.

@@ -179,3 +179,34 @@ func TestSiteWarnings(t *testing.T) {
 		t.Errorf("warnings with 64 KiB pages: %+v", a.Warnings)
 	}
 }
+
+// A send inside an inlined wrapper names the line that called the wrapper,
+// from DWARF's inlined subroutines: in a header, and in the same file.
+func TestSiteCaller(t *testing.T) {
+	for _, tc := range []struct {
+		fixture, program, at, caller string
+	}{
+		{"target", "trace_v6_accept", "testdata/compat.bpf.h:14", "testdata/target.c:73"},
+		{"dynamic", "send_compat_perf", "testdata/dynamic.c:121", "testdata/dynamic.c:200"},
+		{"target", "trace_v6_connect", "testdata/target.c:40", ""},
+	} {
+		for _, bo := range byteOrders {
+			a, err := openFixture(t, tc.fixture+"-"+bo+".elf").Sites(SiteOptions{HeaderSize: HeaderSize})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range a.Sites {
+				if s.Program != tc.program {
+					continue
+				}
+				at, caller := fmt.Sprintf("%s:%d", s.File, s.Line), ""
+				if s.CallerFile != "" {
+					caller = fmt.Sprintf("%s:%d", s.CallerFile, s.CallerLine)
+				}
+				if at != tc.at || caller != tc.caller {
+					t.Errorf("%s %s: at %s from %q, want %s from %q", bo, tc.program, at, caller, tc.at, tc.caller)
+				}
+			}
+		}
+	}
+}
