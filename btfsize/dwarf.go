@@ -36,6 +36,7 @@ type DWARF struct {
 	all         []*dwEntry
 	entries     map[dwarf.Offset]*dwEntry
 	subprograms []*dwEntry
+	byFunc      map[string][]*dwEntry // subprograms by name; see subprogramsNamed
 
 	types   map[dwarf.Offset]btf.Type
 	busy    map[dwarf.Offset]bool
@@ -1313,14 +1314,17 @@ func (d *DWARF) varType(e *dwEntry) btf.Type {
 	return d.types[off]
 }
 
+// subprogramsNamed returns the subprograms named fn, from an index built on
+// first use: every call site asks, so a scan per call would be quadratic.
 func (d *DWARF) subprogramsNamed(fn string) []*dwEntry {
-	var subs []*dwEntry
-	for _, sub := range d.subprograms {
-		if d.nameOf(sub) == fn {
-			subs = append(subs, sub)
+	if d.byFunc == nil {
+		d.byFunc = map[string][]*dwEntry{}
+		for _, sub := range d.subprograms {
+			name := d.nameOf(sub)
+			d.byFunc[name] = append(d.byFunc[name], sub)
 		}
 	}
-	return subs
+	return d.byFunc[fn]
 }
 
 // dwWalkVars calls fn for the variables and parameters of scope, including
