@@ -25,6 +25,7 @@ const (
 	vMapValue              // a pointer into a map value + off
 	vArg                   // argument n of the function + off
 	vReserved              // a record reserved by the call at raw index n, + off
+	vStackAny              // somewhere in the stack frame, offset not known
 )
 
 // value is an abstract register or stack slot.
@@ -77,6 +78,9 @@ func widen(old, new value) value {
 type state struct {
 	regs  [asm.R10 + 1]value
 	stack []slot // sorted by offset
+	// escaped is set once a stack address is stored to memory: from then on
+	// any call or store through an unknown pointer may write any slot.
+	escaped bool
 }
 
 // slot is a spilled 8-byte value at r10+off. A state holds few of them, so a
@@ -111,7 +115,7 @@ func (s *state) forget(lo, hi int64) {
 }
 
 func (s *state) clone() *state {
-	return &state{regs: s.regs, stack: slices.Clone(s.stack)}
+	return &state{regs: s.regs, stack: slices.Clone(s.stack), escaped: s.escaped}
 }
 
 // merge joins o into s and reports whether s changed.
@@ -121,6 +125,9 @@ func (s *state) merge(o *state, w bool) bool {
 		f = widen
 	}
 	changed := false
+	if o.escaped && !s.escaped {
+		s.escaped, changed = true, true
+	}
 	for i := range s.regs {
 		if n := f(s.regs[i], o.regs[i]); n != s.regs[i] {
 			s.regs[i], changed = n, true
@@ -356,6 +363,14 @@ func (s *state) call(p *program, fn *function, ins insn) {
 			lowest = v.off
 		}
 	}
+	if s.escaped {
+		lowest = math.MinInt64
+	}
+	for r := asm.R1; r <= asm.R5; r++ {
+		if s.regs[r].kind == vStackAny {
+			lowest = math.MinInt64
+		}
+	}
 	if lowest <= 0 {
 		s.forget(lowest, math.MaxInt64)
 	}
@@ -384,6 +399,10 @@ func (s *state) alu(ins insn) {
 		}
 	}
 	d := s.regs[dst]
+	if is32 && op.ALUOp() != asm.Mov {
+		// 32-bit operations read the low half of dst.
+		d = trunc32(d)
+	}
 	var r value
 	switch op.ALUOp() {
 	case asm.Mov:
@@ -420,6 +439,9 @@ func add(d, src value) value {
 	case src.isPointer() && d.isConst():
 		src.off += int64(d.lo)
 		return src
+	case isStack(d) || isStack(src):
+		// An index into a stack buffer: somewhere in the frame.
+		return value{kind: vStackAny}
 	case d.kind == vScalar && src.kind == vScalar:
 		hi, carry := bits.Add64(d.hi, src.hi, 0)
 		if carry != 0 {
@@ -435,14 +457,22 @@ func sub(d, src value) value {
 	case d.isPointer() && src.isConst():
 		d.off -= int64(src.lo)
 		return d
+	case isStack(d):
+		return value{kind: vStackAny}
 	case d.kind == vScalar && src.kind == vScalar && d.lo >= src.hi:
 		return scalar(d.lo-src.hi, d.hi-src.lo)
 	}
 	return unknown
 }
 
+// isStack reports a pointer into the stack frame.
+func isStack(v value) bool { return v.kind == vStack || v.kind == vStackAny }
+
 // arith handles the operators that only scalars take part in.
 func arith(op asm.ALUOp, d, src value) value {
+	if isStack(d) || isStack(src) {
+		return value{kind: vStackAny}
+	}
 	if d.isPointer() || src.isPointer() {
 		return unknown
 	}
@@ -545,8 +575,17 @@ func (s *state) store(ins insn) {
 		// Fetching atomics and cmpxchg write back into src and r0.
 		s.regs[ins.Src], s.regs[asm.R0] = unknown, unknown
 	}
+	if op.Class() == asm.StXClass && isStack(s.regs[ins.Src]) {
+		// A stack address stored to memory: anyone may write through it later.
+		s.escaped = true
+	}
 	base := s.regs[ins.Dst]
-	if base.kind != vStack {
+	switch {
+	case base.kind == vStackAny || (base.kind == vUnknown && s.escaped):
+		// A write to a slot we cannot name.
+		s.stack = s.stack[:0]
+		return
+	case base.kind != vStack:
 		return
 	}
 	off := base.off + int64(ins.Offset)

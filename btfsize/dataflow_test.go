@@ -115,11 +115,51 @@ func TestSizeDataflow(t *testing.T) {
 		{"narrow store into a spill", asm.Instructions{
 			asm.Mov.Imm(asm.R3, 40),
 			asm.StoreMem(asm.RFP, -8, asm.R3, asm.DWord),
-			asm.StoreImm(asm.RFP, -6, 7, asm.Half),
+			asm.Mov.Imm(asm.R2, 7),
+			asm.StoreMem(asm.RFP, -6, asm.R2, asm.Half),
 			asm.LoadMem(asm.R3, asm.RFP, -8, asm.DWord),
 			output,
 			asm.Return(),
 		}, 0, 0, false},
+		{"a spill overwritten at a variable offset", asm.Instructions{
+			asm.Mov.Imm(asm.R3, 16),
+			asm.StoreMem(asm.RFP, -16, asm.R3, asm.DWord), // sizes[0] = 16
+			asm.FnGetCurrentPidTgid.Call(),
+			asm.And.Imm(asm.R0, 8),
+			asm.Mov.Reg(asm.R1, asm.RFP),
+			asm.Add.Imm(asm.R1, -16),
+			asm.Add.Reg(asm.R1, asm.R0), // &sizes[pid & 1]
+			asm.Mov.Imm(asm.R2, 48),
+			asm.StoreMem(asm.R1, 0, asm.R2, asm.DWord),
+			asm.LoadMem(asm.R3, asm.RFP, -16, asm.DWord),
+			output,
+			asm.Return(),
+		}, 0, 0, false},
+		{"a spill written through an escaped stack address", asm.Instructions{
+			asm.Mov.Imm(asm.R3, 16),
+			asm.StoreMem(asm.RFP, -24, asm.R3, asm.DWord), // len = 16
+			asm.Mov.Reg(asm.R2, asm.RFP),
+			asm.Add.Imm(asm.R2, -24),
+			asm.StoreMem(asm.RFP, -8, asm.R2, asm.DWord), // h.p = &len
+			asm.Mov.Reg(asm.R1, asm.RFP),
+			asm.Add.Imm(asm.R1, -8),
+			asm.FnProbeReadKernel.Call(), // grow(&h) writes *h.p
+			asm.LoadMem(asm.R3, asm.RFP, -24, asm.DWord),
+			output,
+			asm.Return(),
+		}, 0, 0, false},
+		{"32-bit division reads the low half", asm.Instructions{
+			asm.LoadImm(asm.R3, 0x100000030, asm.DWord),
+			asm.Div.Imm32(asm.R3, 2),
+			output,
+			asm.Return(),
+		}, 24, 24, true},
+		{"32-bit shift reads the low half", asm.Instructions{
+			asm.LoadImm(asm.R3, 0x100000040, asm.DWord),
+			asm.RSh.Imm32(asm.R3, 1),
+			output,
+			asm.Return(),
+		}, 32, 32, true},
 		{"loop", asm.Instructions{
 			asm.Mov.Imm(asm.R3, 0),
 			asm.Add.Imm(asm.R3, 8).WithSymbol("loop"),
