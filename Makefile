@@ -60,9 +60,9 @@ FIXTURE_CFLAGS := -O2 -g -mcpu=v3 -Wall -Werror \
 	-fdebug-prefix-map=$(CURDIR)=.
 
 # One object per byte order for every testdata/<name>.c.
-FIXTURE_NAMES := ringbuf subprog dynamic layout ksym target
+FIXTURE_NAMES := ringbuf subprog dynamic layout ksym target naming
 # Objects also provided without DWARF (BTF and .BTF.ext are kept).
-FIXTURE_STRIPPED := ringbuf subprog dynamic
+FIXTURE_STRIPPED := ringbuf subprog dynamic naming
 
 # Malformed inputs for the error paths, cut from the good objects.
 BAD_INPUTS := testdata/bad/truncated.elf testdata/bad/nobtf.elf testdata/bad/garbage.bin testdata/bad/empty

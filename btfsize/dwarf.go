@@ -1407,6 +1407,28 @@ func (d *DWARF) StackVar(fn string, off int64) (name string, typ btf.Type, withi
 	return d.nameOf(best.v), best.typ, within, true
 }
 
+// StackVarsAt returns every variable of fn that starts exactly at r10+off:
+// clang lets variables whose lifetimes do not overlap share a slot.
+func (d *DWARF) StackVarsAt(fn string, off int64) (names []string, types []btf.Type) {
+	if d.machine != elf.EM_BPF {
+		return nil, nil
+	}
+	for _, sub := range d.subprogramsNamed(fn) {
+		if !dwHasCode(sub) {
+			continue
+		}
+		slots := d.stackSlots(sub)
+		base := d.frameBase(sub, slots)
+		for i := range slots {
+			s := &slots[i]
+			if base+s.off == off && s.within == 0 && !slices.Contains(types, s.typ) {
+				names, types = append(names, d.nameOf(s.v)), append(types, s.typ)
+			}
+		}
+	}
+	return names, types
+}
+
 // stackSlots returns the pieces of the variables of sub that its location
 // expressions put on the stack.
 func (d *DWARF) stackSlots(sub *dwEntry) []stackSlot {

@@ -60,6 +60,8 @@ type program struct {
 	maps    map[string]*mapDef
 	lines   map[string]btf.LineOffsets
 	symbols []elf.Symbol
+	// symbolSection names the section of each map symbol.
+	symbolSection map[string]string
 }
 
 // Errors returned when reading code.
@@ -278,14 +280,35 @@ func (p *program) mapRef(fn *function, ins insn) (*mapDef, bool) {
 	if !ok || (r.section != ".maps" && r.section != "maps") {
 		return nil, false
 	}
+	if elf.ST_TYPE(r.sym.Info) == elf.STT_SECTION {
+		// A static map is relocated against its section: the immediate
+		// holds its offset there.
+		return p.mapAt(r.section, r.sym.Value+uint64(ins.Constant))
+	}
 	m, ok := p.maps[r.sym.Name]
 	return m, ok
+}
+
+// mapAt returns the map whose symbol sits at off in section.
+func (p *program) mapAt(section string, off uint64) (*mapDef, bool) {
+	for _, s := range p.symbols {
+		if s.Value == off && elf.ST_TYPE(s.Info) == elf.STT_OBJECT && p.symbolSection[s.Name] == section {
+			m, ok := p.maps[s.Name]
+			return m, ok
+		}
+	}
+	return nil, false
 }
 
 // loadMaps reads BTF-style map definitions from the .maps datasec and legacy
 // struct bpf_map_def entries from the maps section.
 func (p *program) loadMaps(ef *elf.File, spec *btf.Spec) error {
+	p.symbolSection = map[string]string{}
 	for _, s := range p.symbols {
+		switch sec := sectionName(ef, s.Section); sec {
+		case ".maps", "maps":
+			p.symbolSection[s.Name] = sec
+		}
 		switch sectionName(ef, s.Section) {
 		case ".maps":
 			p.maps[s.Name] = &mapDef{name: s.Name}

@@ -32,6 +32,7 @@ func (r *resolver) resolve(s *Site, c call, regs args) *Found {
 	steps := []func(*Site, call, args) (*Found, string){r.byDWARF, r.byMap, r.byLine, r.byHeader}
 	for _, step := range steps {
 		if f, src := step(s, c, regs); f != nil {
+			s.Candidates = nil
 			s.Type, s.TypeSource = TypeName(f.Type), src
 			if f.Type.TypeName() != "" {
 				if _, td := f.Type.(*btf.Typedef); td {
@@ -49,6 +50,11 @@ func (r *resolver) resolve(s *Site, c call, regs args) *Found {
 	}
 	s.TypeSource = SourceNone
 	s.Hint = hintNoType
+	if len(s.Candidates) > 0 {
+		slices.Sort(s.Candidates)
+		s.Hint = fmt.Sprintf("variables of %d types share the stack slot sent; %s", len(s.Candidates), hintNoType)
+		return nil
+	}
 	if s.Size == nil {
 		return nil
 	}
@@ -102,12 +108,29 @@ func (r *resolver) byDWARF(s *Site, c call, regs args) (*Found, string) {
 	if regs.dataReg != 0 {
 		data = c.st.regs[regs.dataReg]
 	}
+	vars := r.lineVars(c, s.Helper)
 	switch {
 	case d != nil && data.kind == vStack:
-		if _, t, within, ok := d.StackVar(c.fn.name, data.off); ok && within == 0 {
-			if t, ok := composite(t, false); ok {
-				return r.found(t, d), SourceDWARF
+		// Variables with disjoint lifetimes may share a stack slot: the
+		// one at the address must also fit the size and, when the line
+		// names the buffer, be that variable.
+		names, types := d.StackVarsAt(c.fn.name, data.off)
+		var fits []btf.Type
+		for i, t := range types {
+			named := len(vars) == 0 || slices.ContainsFunc(vars, func(v lineVar) bool { return v.name == names[i] })
+			if t, ok := composite(t, false); ok && named && sizeFits(t, s) {
+				fits = append(fits, t)
 			}
+		}
+		switch {
+		case len(fits) == 1:
+			return r.found(fits[0], d), SourceDWARF
+		case len(fits) > 1:
+			// The slot holds one of several variables: say so, never guess.
+			for _, t := range fits {
+				s.Candidates = append(s.Candidates, displayName(t))
+			}
+			return nil, ""
 		}
 	case data.kind == vArg && data.off == 0:
 		if f, src := r.byParam(c.fn, data.n); f != nil {
@@ -117,7 +140,7 @@ func (r *resolver) byDWARF(s *Site, c call, regs args) (*Found, string) {
 	if d == nil {
 		return nil, ""
 	}
-	for _, v := range r.lineVars(c, s.Helper) {
+	for _, v := range vars {
 		for _, t := range d.Vars(c.fn.name, v.name) {
 			if t, ok := composite(t, v.deref); ok {
 				return r.found(t, d), SourceDWARF
@@ -191,6 +214,13 @@ func (r *resolver) preferDWARF(t btf.Type) *Found {
 	return &Found{Type: t, Source: "btf", Object: r.obj.Path}
 }
 
+// sizeIsMax reports whether t fills the largest size a dynamic send may
+// have: a slot shared by variables of different sizes fits only the largest.
+func sizeIsMax(t btf.Type, s *Site) bool {
+	n, err := btf.Sizeof(t)
+	return err == nil && s.SizeMax != nil && uint64(n) == *s.SizeMax
+}
+
 // sizeFits reports whether t's size agrees with the size the call sends.
 func sizeFits(t btf.Type, s *Site) bool {
 	n, err := btf.Sizeof(t)
@@ -256,10 +286,36 @@ func (r *resolver) readNearLines(c call) []string {
 	return out[:min(len(out), 4)]
 }
 
-// lineVars are the variables the call's source names as the record.
+// helperCNames are the helpers as C source calls them.
+var helperCNames = map[string]string{
+	HelperRingbufOutput:        "bpf_ringbuf_output",
+	HelperRingbufReserve:       "bpf_ringbuf_reserve",
+	HelperRingbufReserveDynptr: "bpf_ringbuf_reserve_dynptr",
+	HelperPerfEventOutput:      "bpf_perf_event_output",
+}
+
+// statement is the source of the call's statement: its own line, and the
+// lines before it up to the one that names the helper when the call spans
+// several. Earlier statements say nothing about this call.
+func (r *resolver) statement(c call) []string {
+	if li := r.prog.lineAt(c.fn, c.ins.idx); li == nil || li.LineNumber() == 0 {
+		// Code merged from several statements belongs to none of them.
+		return nil
+	}
+	lines := r.nearLines(c)
+	name := helperCNames[helperNames[c.ins.Constant]]
+	for i, text := range lines {
+		if strings.Contains(text, name) {
+			return lines[:i+1]
+		}
+	}
+	return lines[:min(1, len(lines))]
+}
+
+// lineVars are the variables the call's statement names as the record.
 func (r *resolver) lineVars(c call, helper string) []lineVar {
 	var out []lineVar
-	for _, text := range r.nearLines(c) {
+	for _, text := range r.statement(c) {
 		if m := reDataArg[helper]; m != nil {
 			if g := m.FindStringSubmatch(text); g != nil {
 				out = append(out, lineVar{g[2], g[1] == ""})
@@ -285,7 +341,7 @@ func isTypeWord(s string) bool {
 // lineTypeName is the C type the call's source names: sizeof(struct x),
 // sizeof(x_t), or the declaration of the variable in sizeof(*e) / sizeof(e).
 func (r *resolver) lineTypeName(c call) string {
-	for _, text := range r.nearLines(c) {
+	for _, text := range r.statement(c) {
 		if g := reSizeofType.FindStringSubmatch(text); g != nil && (isTypeWord(g[1]) || r.isTypedef(g[1])) {
 			return normalizeSpace(g[1])
 		}
@@ -320,12 +376,39 @@ func (r *resolver) declaredType(fn *function, v lineVar) string {
 	re := regexp.MustCompile(`((?:struct|union)\s+\w+|\w+)` + star + `\b` + regexp.QuoteMeta(v.name) + `\b\s*[;=,)\[]`)
 	for _, li := range r.prog.linesOf(fn) {
 		for _, g := range re.FindAllStringSubmatch(li.Line(), -1) {
-			if !slices.Contains(cKeywords, g[1]) {
-				return normalizeSpace(g[1])
+			if name := normalizeSpace(g[1]); !slices.Contains(cKeywords, name) && r.maybeComposite(name) {
+				return name
 			}
 		}
 	}
 	return ""
+}
+
+// reScalarName matches the integer typedefs of kernel and C headers.
+var reScalarName = regexp.MustCompile(`^(__)?[us](8|16|32|64)$|^u?int(8|16|32|64)_t$|^s?size_t$|^uintptr_t$|^__(be|le)(16|32|64)$`)
+
+// scalarNames are C's own type words.
+var scalarNames = strings.Fields("void char short int long unsigned signed float double _Bool bool")
+
+// maybeComposite reports whether a declared type name may be a struct or
+// union: a struct or union tag, or a typedef that no input says is
+// something else.
+func (r *resolver) maybeComposite(name string) bool {
+	if isTypeWord(name) {
+		return true
+	}
+	if slices.Contains(scalarNames, name) || reScalarName.MatchString(name) {
+		return false
+	}
+	if r.obj.BTF != nil {
+		types, _ := r.obj.BTF.AnyTypesByName(name)
+		for _, t := range types {
+			if _, ok := Composite(t); !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -345,8 +428,9 @@ func (r *resolver) byLine(s *Site, c call, _ args) (*Found, string) {
 	return nil, ""
 }
 
-// byHeader names the type from headers given on the command line: by the
-// name in the source line, else the only header type of that size.
+// byHeader names the type from headers given on the command line by the
+// name in the source line; a header type of the right size is only a
+// candidate of the size match.
 func (r *resolver) byHeader(s *Site, c call, _ args) (*Found, string) {
 	if len(r.headers) == 0 {
 		return nil, ""
@@ -359,34 +443,21 @@ func (r *resolver) byHeader(s *Site, c call, _ args) (*Found, string) {
 				}
 			}
 		}
-		// The source names a type the headers do not define: a header
-		// type of the same size would be a guess against the evidence.
-		return nil, ""
-	}
-	if s.Size == nil {
-		return nil, ""
-	}
-	var match []Found
-	for _, h := range r.headers {
-		all, _ := h.All(true)
-		for _, f := range all {
-			if n, err := btf.Sizeof(f.Type); err == nil && uint64(n) == *s.Size {
-				match = append(match, f)
-			}
-		}
-	}
-	if len(uniqueComposites(match)) == 1 {
-		return &match[0], SourceHeader
 	}
 	return nil, ""
 }
 
 // ofSize returns the named types of the object of exactly size bytes, one per
 // underlying struct or union.
+// The headers' types count too: a header type is a candidate, not evidence.
 func (r *resolver) ofSize(size uint64) []Found {
 	if r.bySize == nil {
 		r.bySize = map[uint64][]Found{}
 		all, _ := r.obj.All(false)
+		for _, h := range r.headers {
+			defined, _ := h.All(true)
+			all = append(all, defined...)
+		}
 		for _, f := range all {
 			if n, err := btf.Sizeof(f.Type); err == nil {
 				r.bySize[uint64(n)] = append(r.bySize[uint64(n)], f)

@@ -132,9 +132,9 @@ func (r *resolver) site(c call, entries []string, opts SiteOptions) (Site, *Foun
 	}
 	if m := c.st.regs[regs.mapReg]; m.kind == vMap {
 		s.Map, s.MapType = m.m.name, mapTypeName(m.m.typ)
-		if m.m.maxEntries != 0 || m.m.typ == mapRingbuf {
-			n := uint64(m.m.maxEntries)
-			s.MapSize = &n
+		if m.m.maxEntries != 0 {
+			// 0 means user space sizes the map before load.
+			s.MapSize = ptr(uint64(m.m.maxEntries))
 		}
 	}
 	size := c.st.regs[regs.sizeReg]
@@ -221,8 +221,11 @@ func siteWarnings(obj string, s *Site, c call, found *Found) []Warning {
 	}
 	var out []Warning
 	where := s.Program
-	if s.File != "" {
+	switch {
+	case s.Line > 0:
 		where = fmt.Sprintf("%s (%s:%d)", s.Program, s.File, s.Line)
+	case s.File != "":
+		where = fmt.Sprintf("%s (%s)", s.Program, s.File)
 	}
 	switch {
 	case s.Map == "":
@@ -269,6 +272,9 @@ func mapWarnings(obj string, p *program, pageSize uint64) []Warning {
 		}
 		n := uint64(m.maxEntries)
 		switch {
+		case n == 0:
+			out = append(out, Warning{Object: obj, Map: m.name, Info: true,
+				Message: fmt.Sprintf("ringbuf %s: max_entries is not set: user space sizes it before load, so records per ring are unknown", m.name)})
 		case !isPow2(n):
 			out = append(out, Warning{Object: obj, Map: m.name,
 				Message: fmt.Sprintf("ringbuf %s: max_entries %d is not a power of two: the kernel refuses the map", m.name, n)})

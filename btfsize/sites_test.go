@@ -48,6 +48,19 @@ var fixtureSites = map[string][]siteRow{
 		// The reserve sits in compat.bpf.h, inlined into the program.
 		{"trace_v6_accept", "trace_v6_accept", "ringbuf_reserve", "conns", "48", "struct conn_event", "map", "", "", 14},
 	},
+	"naming": {
+		{"earlier_line", "earlier_line", "ringbuf_reserve", "rb", "32", "struct alert", "dwarf", "struct alert", "line", 69},
+		// An unrelated reservation on an earlier line names nothing here.
+		{"earlier_line", "earlier_line", "ringbuf_output", "rb", "8", "", "none", "", "none", 72},
+		// The header member of a stack struct, not the struct.
+		{"first_member", "first_member", "ringbuf_output", "rb", "16", "struct hdr", "line", "struct hdr", "line", 61},
+		{"first_member", "first_member", "ringbuf_output", "rb", "64", "struct big", "dwarf", "struct big", "line", 62},
+		// Two sends merged into one call of two maps and a shared slot: line 0, ambiguous.
+		{"shared_slot", "shared_slot", "ringbuf_output", "", "16..24", "", "none", "", "none", 0},
+		{"unsized_ring", "unsized_ring", "ringbuf_reserve", "sized_later", "16", "struct hdr", "dwarf", "struct hdr", "line", 91},
+		// void *p names nothing; only the size, unique with DWARF.
+		{"void_buffer", "void_buffer", "ringbuf_reserve", "hidden_rb", "64", "struct big", "size", "", "none", 79},
+	},
 	"ksym": {
 		{"ksym_probe", "ksym_probe", "ringbuf_reserve", "rq_events", "24", "struct rq_event", "dwarf", "", "", 36},
 	},
@@ -207,6 +220,35 @@ func TestSiteCaller(t *testing.T) {
 					t.Errorf("%s %s: at %s from %q, want %s from %q", bo, tc.program, at, caller, tc.at, tc.caller)
 				}
 			}
+		}
+	}
+}
+
+func TestSiteNamingEdges(t *testing.T) {
+	for _, bo := range byteOrders {
+		a, err := openFixture(t, "naming-"+bo+".elf").Sites(SiteOptions{HeaderSize: HeaderSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range a.Sites {
+			switch s.Program {
+			case "shared_slot":
+				if want := []string{"struct a_ev", "struct b_ev"}; !slices.Equal(s.Candidates, want) {
+					t.Errorf("%s shared slot: candidates %q, want %q", bo, s.Candidates, want)
+				}
+			case "unsized_ring":
+				if s.MapSize != nil || s.RecordsPerRing != nil {
+					t.Errorf("%s unsized ring: map size %v, per ring %v, want null", bo, s.MapSize, s.RecordsPerRing)
+				}
+			}
+		}
+		var msgs []string
+		for _, w := range a.Warnings {
+			msgs = append(msgs, w.Message)
+		}
+		joined := strings.Join(msgs, "\n")
+		if !strings.Contains(joined, "sized_later: max_entries is not set") || strings.Contains(joined, "sized_later: max_entries 0") {
+			t.Errorf("%s warnings:\n%s", bo, joined)
 		}
 	}
 }

@@ -66,6 +66,7 @@ func Text(w io.Writer, r *btfsize.Report, opts Options) error {
 	ew := &errWriter{w: w}
 	if len(r.Sites) > 0 {
 		ew.check(sitesTable(ew, r))
+		hints(ew, r)
 	}
 	for _, obj := range objectsWithoutSites(r) {
 		ew.printf("%s: no ring-buffer or perf-buffer sends\n", obj)
@@ -153,7 +154,11 @@ func at(s *btfsize.Site) string {
 	if s.File == "" {
 		return "-"
 	}
-	loc := fmt.Sprintf("%s:%d", s.File, s.Line)
+	loc := s.File
+	if s.Line > 0 {
+		// Line 0 is code the compiler merged from several lines.
+		loc = fmt.Sprintf("%s:%d", s.File, s.Line)
+	}
 	if s.CallerFile != "" {
 		loc += fmt.Sprintf(" (from %s:%d)", s.CallerFile, s.CallerLine)
 	}
@@ -204,6 +209,19 @@ func holes(t *btfsize.TypeInfo) string {
 		s += fmt.Sprintf(" +%d bits", t.BitHoleBits)
 	}
 	return s
+}
+
+// hints name the candidates of ambiguous sends and say how to name the
+// type where nothing did.
+func hints(w *errWriter, r *btfsize.Report) {
+	for _, s := range r.Sites {
+		switch {
+		case len(s.Candidates) > 0:
+			w.printf("%s (%s): one of %s\n", s.Program, at(&s), strings.Join(s.Candidates, ", "))
+		case s.Hint != "":
+			w.printf("%s (%s): %s\n", s.Program, at(&s), s.Hint)
+		}
+	}
 }
 
 // advice says which types a reorder would shrink, in fieldalignment's words.
