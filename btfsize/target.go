@@ -174,7 +174,9 @@ func (t *TargetKernel) sizeOf(m btf.Type) (int, bool) {
 	want, _ := btf.Sizeof(m)
 	found, size := false, 0
 	for _, tt := range types {
-		if kindOf(tt) != kindOf(m) {
+		if kindOf(tt) != kindOf(m) || !shareMember(m, tt) {
+			// Another type that happens to have the name (an event's
+			// own struct key is not the kernel's).
 			continue
 		}
 		n, err := btf.Sizeof(tt)
@@ -189,6 +191,32 @@ func (t *TargetKernel) sizeOf(m btf.Type) (int, bool) {
 	return size, found
 }
 
+// shareMember reports whether two structs or unions have a member name in
+// common: the sign that they are one type in two versions.
+func shareMember(a, b btf.Type) bool {
+	names := map[string]bool{}
+	for _, m := range members(a) {
+		names[m.Name] = m.Name != ""
+	}
+	for _, m := range members(b) {
+		if names[m.Name] {
+			return true
+		}
+	}
+	return false
+}
+
+func members(t btf.Type) []btf.Member {
+	c, _ := Composite(t)
+	switch c := c.(type) {
+	case *btf.Struct:
+		return c.Members
+	case *btf.Union:
+		return c.Members
+	}
+	return nil
+}
+
 // walkMembers calls fn on every struct, union or typedef of one reachable
 // from the members of root (through arrays, qualifiers and nested types).
 func walkMembers(root btf.Type, fn func(btf.Type)) {
@@ -199,14 +227,7 @@ func walkMembers(root btf.Type, fn func(btf.Type)) {
 			return
 		}
 		visited[t] = true
-		var members []btf.Member
-		switch u := t.(type) {
-		case *btf.Struct:
-			members = u.Members
-		case *btf.Union:
-			members = u.Members
-		}
-		for _, m := range members {
+		for _, m := range members(t) {
 			inner := unqualified(m.Type, true)
 			if _, ok := Composite(inner); ok {
 				if _, td := inner.(*btf.Typedef); !td {

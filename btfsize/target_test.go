@@ -39,7 +39,10 @@ func writeKernelBTF(t *testing.T, o kernelBTFOptions) string {
 		&btf.Enum{Name: "bpf_func_id", Size: 4, Values: funcs},
 		&btf.Enum{Name: "bpf_map_type", Size: 4, Values: maps},
 		&btf.Struct{Name: "in6_addr", Size: o.in6Size, Members: []btf.Member{
-			{Name: "s6_addr", Type: &btf.Array{Index: u8, Type: u8, Nelems: o.in6Size}}}},
+			{Name: "in6_u", Type: &btf.Array{Index: u8, Type: u8, Nelems: o.in6Size}}}},
+		// A kernel struct that shares only its name with the event's.
+		&btf.Struct{Name: "conn_tuple", Size: 216, Members: []btf.Member{
+			{Name: "kernel_only", Type: &btf.Array{Index: u8, Type: u8, Nelems: 216}}}},
 	)
 	b, err := btf.NewBuilder(types, nil)
 	if err != nil {
