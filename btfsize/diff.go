@@ -100,13 +100,15 @@ func Compare(old, new *Report) *Diff {
 	siteObj := newObjectNames(siteObjects(old), siteObjects(new))
 	for _, p := range pair(old.Sites, new.Sites, func(s *Site) string {
 		return matchKey(siteObj.key(s.Object), s.Program, s.Helper, s.Map)
-	}, func(a, b *Site) int { return cmp.Compare(a.Insn, b.Insn) }) {
+	}, func(a, b *Site) int { return cmp.Compare(a.Insn, b.Insn) }, func(a, b *Site) bool {
+		return a.Type != "" && a.Type == b.Type
+	}) {
 		d.Sites = append(d.Sites, compareSites(p[0], p[1], siteObj))
 	}
 	typeObj := newObjectNames(typeObjects(old), typeObjects(new))
 	for _, p := range pair(old.Types, new.Types, func(t *TypeInfo) string {
 		return matchKey(typeObj.key(t.Object), t.Name)
-	}, nil) {
+	}, nil, nil) {
 		d.Types = append(d.Types, compareTypes(p[0], p[1], typeObj))
 	}
 	return d
@@ -123,10 +125,11 @@ func orEmpty(r *Report) *Report {
 // so keys sort field by field.
 func matchKey(fields ...string) string { return strings.Join(fields, "\x00") }
 
-// pair matches the elements of old and new with equal keys, the i-th of a
-// key on one side with its i-th on the other in the order of less, and
-// returns the pairs in key order; a missing side is nil.
-func pair[T any](old, new []T, key func(*T) string, less func(a, b *T) int) [][2]*T {
+// pair matches the elements of old and new with equal keys and returns the
+// pairs in key order; a missing side is nil. Within a key, elements that
+// are the same (when same is set: a send of the same type) pair first, then
+// the rest, the i-th on one side with the i-th on the other in the order of less.
+func pair[T any](old, new []T, key func(*T) string, less func(a, b *T) int, same func(a, b *T) bool) [][2]*T {
 	sides := map[string]*[2][]*T{}
 	var keys []string
 	add := func(list []T, side int) {
@@ -151,16 +154,50 @@ func pair[T any](old, new []T, key func(*T) string, less func(a, b *T) int) [][2
 			slices.SortStableFunc(g[0], less)
 			slices.SortStableFunc(g[1], less)
 		}
-		for i := range max(len(g[0]), len(g[1])) {
-			var p [2]*T
-			if i < len(g[0]) {
-				p[0] = g[0][i]
+		out = append(out, pairGroup(g[0], g[1], same)...)
+	}
+	return out
+}
+
+// pairGroup pairs the elements of one key: the same ones first, in order,
+// then the rest by position.
+func pairGroup[T any](old, new []*T, same func(a, b *T) bool) [][2]*T {
+	var out [][2]*T
+	if same != nil && (len(old) > 1 || len(new) > 1) {
+		usedNew := make([]bool, len(new))
+		var restOld []*T
+		for _, o := range old {
+			j := -1
+			for k, n := range new {
+				if !usedNew[k] && same != nil && same(o, n) {
+					j = k
+					break
+				}
 			}
-			if i < len(g[1]) {
-				p[1] = g[1][i]
+			if j < 0 {
+				restOld = append(restOld, o)
+				continue
 			}
-			out = append(out, p)
+			usedNew[j] = true
+			out = append(out, [2]*T{o, new[j]})
 		}
+		var restNew []*T
+		for k, n := range new {
+			if !usedNew[k] {
+				restNew = append(restNew, n)
+			}
+		}
+		old, new = restOld, restNew
+	}
+	for i := range max(len(old), len(new)) {
+		var p [2]*T
+		if i < len(old) {
+			p[0] = old[i]
+		}
+		if i < len(new) {
+			p[1] = new[i]
+		}
+		out = append(out, p)
 	}
 	return out
 }

@@ -300,3 +300,28 @@ func TestDiffJSON(t *testing.T) {
 		}
 	}
 }
+
+// A send inserted before others of the same program, helper and map does
+// not shift every pairing: sends of the same type pair first.
+func TestCompareInsertedSend(t *testing.T) {
+	site := func(typ string, insn int, size uint64) Site {
+		return Site{Object: "p.o", Program: "prog", Helper: HelperRingbufReserve, Map: "rb", Type: typ, Insn: insn,
+			Size: &size, RecordSize: ptr(RecordSize(size, HeaderSize))}
+	}
+	old := &Report{Sites: []Site{site("struct tiny", 1, 8), site("struct small", 5, 16)}}
+	new := &Report{Sites: []Site{site("struct big", 1, 128), site("struct tiny", 4, 8), site("struct small", 8, 16)}}
+	d := Compare(old, new)
+	got := map[string]string{}
+	for _, s := range d.Sites {
+		got[s.Type] = s.Verdict
+	}
+	want := map[string]string{"struct tiny": VerdictUnchanged, "struct small": VerdictUnchanged, "struct big": VerdictAdded}
+	for typ, v := range want {
+		if got[typ] != v {
+			t.Errorf("%s: %q, want %q (all: %v)", typ, got[typ], v, got)
+		}
+	}
+	if sites, _ := d.Grown(); len(sites) != 0 {
+		t.Errorf("grown: %+v", sites)
+	}
+}
