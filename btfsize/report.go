@@ -188,6 +188,9 @@ type Warning struct {
 	Map     string `json:"map"`
 	Program string `json:"program,omitempty"`
 	Message string `json:"message"`
+	// File and Line locate the send a warning is about.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
 	// Info marks a note rather than a problem.
 	Info bool `json:"info,omitempty"`
 }

@@ -217,7 +217,7 @@ func majorityFile(lines []*btf.Line) string {
 // siteWarnings are the problems of one call.
 func siteWarnings(obj string, s *Site, c call, found *Found) []Warning {
 	w := func(format string, a ...any) Warning {
-		return Warning{Object: obj, Map: s.Map, Program: s.Program, Message: fmt.Sprintf(format, a...)}
+		return Warning{Object: obj, Map: s.Map, Program: s.Program, File: s.File, Line: s.Line, Message: fmt.Sprintf(format, a...)}
 	}
 	var out []Warning
 	where := s.Program

@@ -112,7 +112,11 @@ func GitHub(w io.Writer, r *btfsize.Report, summaryPath string) error {
 		if wr.Info {
 			continue
 		}
-		ew.printf("::warning%s::%s\n", location(r, wr.Object, wr.Program), ghEscape(wr.Message))
+		loc := ""
+		if wr.File != "" && wr.Line > 0 {
+			loc = fmt.Sprintf(" file=%s,line=%d", ghProperty(wr.File), wr.Line)
+		}
+		ew.printf("::warning%s::%s\n", loc, ghEscape(wr.Message))
 	}
 	if summaryPath == "" {
 		return ew.err
@@ -122,16 +126,6 @@ func GitHub(w io.Writer, r *btfsize.Report, summaryPath string) error {
 		return err
 	}
 	return appendFile(summaryPath, md.Bytes())
-}
-
-// location is the file and line of the first site of program in object.
-func location(r *btfsize.Report, object, program string) string {
-	for _, s := range r.Sites {
-		if s.Object == object && s.Program == program && s.File != "" {
-			return fmt.Sprintf(" file=%s,line=%d", s.File, s.Line)
-		}
-	}
-	return ""
 }
 
 // ghEscape encodes what workflow commands cannot carry in a message.
