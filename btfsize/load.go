@@ -232,8 +232,11 @@ func loadELFBTF(f *os.File, kind Kind) (*btf.Spec, *btf.ExtInfos, error) {
 
 // explainBTF adds advice to errors users can act on.
 func explainBTF(err error) error {
-	if strings.Contains(err.Error(), "unknown kind") || strings.Contains(err.Error(), "invalid kind") {
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "unknown kind") || strings.Contains(msg, "invalid kind"):
 		return fmt.Errorf("%w (a newer btfsize, built on a newer cilium/ebpf, may read it)", err)
+	case strings.Contains(msg, "string table is non-empty") || strings.Contains(msg, "out of bounds of string table"):
+		return fmt.Errorf("%w (split BTF of a module? pass --base with the vmlinux BTF it was built on)", err)
 	}
 	return err
 }

@@ -94,14 +94,19 @@ func NewMatcher(patterns []string) (*Matcher, error) {
 			if p == "" {
 				continue
 			}
-			kind, glob := splitKind(p)
-			if _, err := path.Match(glob, ""); err != nil {
+			pt := splitPattern(p)
+			if _, err := path.Match(pt.glob, ""); err != nil {
 				return nil, fmt.Errorf("type pattern %q: %w", p, err)
 			}
-			m.patterns = append(m.patterns, pattern{kind, glob})
+			m.patterns = append(m.patterns, pt)
 		}
 	}
 	return m, nil
+}
+
+func splitPattern(p string) pattern {
+	kind, glob := splitKind(p)
+	return pattern{kind, glob}
 }
 
 // splitKind splits "struct event" into ("struct", "event").

@@ -240,7 +240,11 @@ func siteWarnings(obj string, s *Site, c call, found *Found) []Warning {
 	if s.Helper == HelperRingbufReserve && s.Dynamic() {
 		out = append(out, w("%s: bpf_ringbuf_reserve needs a size the verifier knows as a constant; this one is %s", where, sizeWords(s)))
 	}
-	if s.RecordsPerRing != nil && *s.RecordsPerRing == 0 {
+	switch {
+	case s.RecordsPerRing == nil || *s.RecordsPerRing > 0:
+	case s.Dynamic():
+		out = append(out, w("%s: a record of up to %d bytes may not fit in ring %s of %d bytes", where, *s.RecordSize, s.Map, *s.MapSize))
+	default:
 		out = append(out, w("%s: a record of %d bytes does not fit in ring %s of %d bytes", where, *s.RecordSize, s.Map, *s.MapSize))
 	}
 	if found != nil && s.Size != nil {

@@ -151,7 +151,7 @@ func (o *Object) Select(m *Matcher) ([]Found, error) {
 		for i, name := range names {
 			found := o.Lookup(m.Patterns()[i])
 			if len(found) == 0 {
-				return nil, o.notFound(name)
+				return nil, o.notFound(m.Patterns()[i], name)
 			}
 			out = append(out, found...)
 		}
@@ -167,13 +167,26 @@ func (o *Object) Select(m *Matcher) ([]Found, error) {
 			out = append(out, f)
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: nothing matches %s", ErrTypeNotFound, strings.Join(m.Patterns(), ", "))
+	// Every pattern must select something, a name among globs too.
+	for _, p := range m.Patterns() {
+		one := &Matcher{patterns: []pattern{splitPattern(p)}}
+		if !slices.ContainsFunc(out, func(f Found) bool { return one.Match(f.Type) }) {
+			_, bare := splitKind(p)
+			return nil, o.notFound(p, bare)
+		}
 	}
 	return out, nil
 }
 
-func (o *Object) notFound(name string) error {
+func (o *Object) notFound(pattern, name string) error {
+	if o.BTF != nil {
+		// Enums, unions of scalars and base types exist but are not measured.
+		if types, err := o.BTF.AnyTypesByName(name); err == nil && len(types) > 0 {
+			if _, ok := Composite(types[0]); !ok {
+				return fmt.Errorf("%s: not a struct or union; btfsize measures structs and unions", TypeName(types[0]))
+			}
+		}
+	}
 	var names []string
 	all, _ := o.All(false)
 	for _, f := range all {
@@ -182,7 +195,7 @@ func (o *Object) notFound(name string) error {
 	slices.Sort(names)
 	names = slices.Compact(names)
 	if s := suggest(name, names); len(s) > 0 {
-		return fmt.Errorf("%w: %s (did you mean %s?)", ErrTypeNotFound, name, strings.Join(s, ", "))
+		return fmt.Errorf("%w: %s (did you mean %s?)", ErrTypeNotFound, pattern, strings.Join(s, ", "))
 	}
-	return fmt.Errorf("%w: %s", ErrTypeNotFound, name)
+	return fmt.Errorf("%w: %s", ErrTypeNotFound, pattern)
 }
