@@ -242,10 +242,17 @@ func TestKernelAgainstPahole(t *testing.T) {
 	if len(want) < 1000 {
 		t.Skipf("pahole read only %d structs", len(want))
 	}
-	mismatches := 0
+	mismatches, skipped := 0, 0
 	for name, st := range want {
 		var got []paholeStats
-		for _, f := range obj.Lookup(name) {
+		found := obj.Lookup(name)
+		if slices.ContainsFunc(found, func(f Found) bool { return hasTags(f.Type) }) {
+			// pahole 1.24 reads no type or decl tags: its figures for
+			// these may be wrong, whatever btfsize says.
+			skipped++
+			continue
+		}
+		for _, f := range found {
 			l, err := f.Layout()
 			if err != nil {
 				t.Errorf("%s: %v", name, err)
@@ -261,6 +268,52 @@ func TestKernelAgainstPahole(t *testing.T) {
 		}
 	}
 	if mismatches > 0 {
-		t.Errorf("%d of %d structs differ from pahole", mismatches, len(want))
+		t.Errorf("%d of %d structs differ from pahole", mismatches, len(want)-skipped)
 	}
+	t.Logf("%d structs agree with pahole; %d with BTF tags not compared", len(want)-skipped-mismatches, skipped)
+}
+
+// hasTags reports a struct whose members carry BTF type or decl tags.
+func hasTags(t btf.Type) bool {
+	c, _ := Composite(t)
+	var members []btf.Member
+	switch c := c.(type) {
+	case *btf.Struct:
+		if len(c.Tags) > 0 {
+			return true
+		}
+		members = c.Members
+	case *btf.Union:
+		if len(c.Tags) > 0 {
+			return true
+		}
+		members = c.Members
+	}
+	for _, m := range members {
+		if len(m.Tags) > 0 {
+			return true
+		}
+		inner := m.Type
+		for range maxDepth {
+			if _, ok := inner.(*btf.TypeTag); ok {
+				return true
+			}
+			switch u := inner.(type) {
+			case *btf.Pointer:
+				inner = u.Target
+			case *btf.Const:
+				inner = u.Type
+			case *btf.Volatile:
+				inner = u.Type
+			case *btf.Array:
+				inner = u.Type
+			default:
+				inner = nil
+			}
+			if inner == nil {
+				break
+			}
+		}
+	}
+	return false
 }
