@@ -2,6 +2,8 @@ package btfsize
 
 import (
 	"cmp"
+
+	"github.com/cilium/ebpf/btf"
 	"math"
 	"math/bits"
 	"slices"
@@ -35,6 +37,9 @@ type value struct {
 	off    int64  // offset of a pointer
 	m      *mapDef
 	n      int
+	// core is the CO-RE relocation a scalar came from: the loader may
+	// rewrite it, so the value is this build's, not the kernel's.
+	core *btf.CORERelocation
 }
 
 var unknown = value{}
@@ -60,7 +65,9 @@ func join(a, b value) value {
 	case a == b:
 		return a
 	case a.kind == vScalar && b.kind == vScalar:
-		return scalar(min(a.lo, b.lo), max(a.hi, b.hi))
+		j := scalar(min(a.lo, b.lo), max(a.hi, b.hi))
+		j.core = cmp.Or(a.core, b.core)
+		return j
 	}
 	return unknown
 }
@@ -220,10 +227,12 @@ func (p *program) step(fn *function, ins insn, in *state) []edge {
 	case cls.IsALU():
 		s := in.clone()
 		s.alu(ins)
+		p.markCORE(s, fn, ins)
 		return []edge{{next, s}}
 	case cls.IsLoad():
 		s := in.clone()
 		s.load(p, fn, ins)
+		p.markCORE(s, fn, ins)
 		return []edge{{next, s}}
 	case cls.IsStore():
 		s := in.clone()
@@ -231,6 +240,13 @@ func (p *program) step(fn *function, ins insn, in *state) []edge {
 		return []edge{{next, s}}
 	}
 	return []edge{{next, in.clone()}}
+}
+
+// markCORE tags a value an instruction with a CO-RE relocation produced.
+func (p *program) markCORE(s *state, fn *function, ins insn) {
+	if relo := p.core[fn.section][ins.idx]; relo != nil && ins.Dst <= asm.R10 && s.regs[ins.Dst].kind == vScalar {
+		s.regs[ins.Dst].core = relo
+	}
 }
 
 func (p *program) jump(fn *function, ins insn, in *state, next int) []edge {
@@ -416,6 +432,13 @@ func (s *state) alu(ins insn) {
 	}
 	if is32 {
 		r = trunc32(r)
+	}
+	if r.kind == vScalar && r.core == nil {
+		// Arithmetic on a relocated value is relocated too.
+		if op.ALUOp() != asm.Mov {
+			r.core = d.core
+		}
+		r.core = cmp.Or(r.core, src.core)
 	}
 	s.regs[dst] = r
 }

@@ -54,9 +54,12 @@ type mapDef struct {
 
 // program is the code of an eBPF object: its functions, relocations and maps.
 type program struct {
-	bo      binary.ByteOrder
-	funcs   []*function
-	relocs  map[string]map[int]reloc // section → raw index → relocation
+	bo     binary.ByteOrder
+	funcs  []*function
+	relocs map[string]map[int]reloc // section → raw index → relocation
+	// core holds the CO-RE relocations of .BTF.ext: immediates that libbpf
+	// rewrites for the kernel it loads on, by section and raw index.
+	core    map[string]map[int]*btf.CORERelocation
 	maps    map[string]*mapDef
 	lines   map[string]btf.LineOffsets
 	symbols []elf.Symbol
@@ -74,6 +77,7 @@ func loadProgram(ef *elf.File, spec *btf.Spec, ext *btf.ExtInfos) (*program, err
 		return nil, fmt.Errorf("symbols: %w", err)
 	}
 	p := &program{bo: ef.ByteOrder, relocs: map[string]map[int]reloc{}, maps: map[string]*mapDef{},
+		core:  map[string]map[int]*btf.CORERelocation{},
 		lines: map[string]btf.LineOffsets{}, symbols: syms}
 	for i, sec := range ef.Sections {
 		if sec.Type != elf.SHT_PROGBITS || sec.Flags&elf.SHF_EXECINSTR == 0 || sec.Size == 0 {
@@ -104,8 +108,14 @@ func (p *program) addSection(ef *elf.File, idx int, sec *elf.Section, ext *btf.E
 		return fmt.Errorf("relocations: %w", err)
 	}
 	p.relocs[sec.Name] = relocs
-	funcs, lines, _ := ext.Section(sec.Name)
+	funcs, lines, core := ext.Section(sec.Name)
 	p.lines[sec.Name] = lines
+	for _, c := range core {
+		if p.core[sec.Name] == nil {
+			p.core[sec.Name] = map[int]*btf.CORERelocation{}
+		}
+		p.core[sec.Name][int(c.Offset)] = c.Relo
+	}
 	p.funcs = append(p.funcs, splitFunctions(sec.Name, idx, p.symbols, insns, funcs)...)
 	return nil
 }

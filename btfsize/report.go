@@ -72,6 +72,9 @@ type Site struct {
 	// SizeMin and SizeMax bound a dynamic size where they can be proven.
 	SizeMin *uint64 `json:"size_min"`
 	SizeMax *uint64 `json:"size_max"`
+	// SizeRelocation describes the CO-RE relocation the size comes from,
+	// when the loader rewrites it for the kernel: Size is then this build's.
+	SizeRelocation string `json:"size_relocation,omitempty"`
 	// Type is the C name of the type sent, "" when unknown (null in JSON).
 	Type string `json:"type"`
 	// TypeSource is one of the Source* names.

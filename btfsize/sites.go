@@ -3,7 +3,9 @@ package btfsize
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
@@ -138,6 +140,9 @@ func (r *resolver) site(c call, entries []string, opts SiteOptions) (Site, *Foun
 		}
 	}
 	size := c.st.regs[regs.sizeReg]
+	if size.core != nil {
+		s.SizeRelocation = coreWords(size.core)
+	}
 	if size.kind == vScalar && size.lo == size.hi {
 		s.Size = ptr(size.lo)
 	} else if size.kind == vScalar {
@@ -237,6 +242,11 @@ func siteWarnings(obj string, s *Site, c call, found *Found) []Warning {
 	case s.Helper != HelperPerfEventOutput && s.MapType != "" && s.MapType != "ringbuf":
 		out = append(out, w("%s: bpf_%s on map %s of type %s, not ringbuf", where, s.Helper, s.Map, s.MapType))
 	}
+	if s.SizeRelocation != "" {
+		note := w("%s: the size is a CO-RE relocation (%s): libbpf rewrites it for the kernel it loads on, and %s is this build's", where, s.SizeRelocation, sizeWordsOrConst(s))
+		note.Info = true
+		out = append(out, note)
+	}
 	if s.Helper == HelperRingbufReserve && s.Dynamic() {
 		out = append(out, w("%s: bpf_ringbuf_reserve needs a size the verifier knows as a constant; this one is %s", where, sizeWords(s)))
 	}
@@ -253,6 +263,27 @@ func siteWarnings(obj string, s *Site, c call, found *Found) []Warning {
 		}
 	}
 	return out
+}
+
+// reCORE reads the kind and type of a relocation from its description:
+// CORERelocation(type_size, Struct:"in6_addr"[0], local_id=10).
+var reCORE = regexp.MustCompile(`^CORERelocation\((\w+), (\w+):"([^"]*)"`)
+
+// coreWords describes a CO-RE relocation: "type_size of struct in6_addr".
+func coreWords(relo *btf.CORERelocation) string {
+	g := reCORE.FindStringSubmatch(relo.String())
+	if g == nil {
+		return relo.String()
+	}
+	return fmt.Sprintf("%s of %s %s", g[1], strings.ToLower(g[2]), g[3])
+}
+
+// sizeWordsOrConst describes a size.
+func sizeWordsOrConst(s *Site) string {
+	if s.Size != nil {
+		return fmt.Sprintf("%d bytes", *s.Size)
+	}
+	return sizeWords(s)
 }
 
 // sizeWords describes a dynamic size.

@@ -47,6 +47,8 @@ var fixtureSites = map[string][]siteRow{
 		{"trace_v6_close", "trace_v6_close", "ringbuf_reserve_dynptr", "conns", "48", "struct conn_event", "dwarf", "", "", 56},
 		// The reserve sits in compat.bpf.h, inlined into the program.
 		{"trace_v6_accept", "trace_v6_accept", "ringbuf_reserve", "conns", "48", "struct conn_event", "map", "", "", 14},
+		// The size is a CO-RE relocation: this build's, marked as such.
+		{"trace_v6_rcv", "trace_v6_rcv", "ringbuf_output", "conns", "16", "struct in6_addr", "dwarf", "", "", 92},
 	},
 	"naming": {
 		{"earlier_line", "earlier_line", "ringbuf_reserve", "rb", "32", "struct alert", "dwarf", "struct alert", "line", 69},
@@ -249,6 +251,24 @@ func TestSiteNamingEdges(t *testing.T) {
 		joined := strings.Join(msgs, "\n")
 		if !strings.Contains(joined, "sized_later: max_entries is not set") || strings.Contains(joined, "sized_later: max_entries 0") {
 			t.Errorf("%s warnings:\n%s", bo, joined)
+		}
+	}
+}
+
+func TestSiteCORESize(t *testing.T) {
+	for _, bo := range byteOrders {
+		a, err := openFixture(t, "target-"+bo+".elf").Sites(SiteOptions{HeaderSize: HeaderSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range a.Sites {
+			want := ""
+			if s.Program == "trace_v6_rcv" {
+				want = "type_size of struct in6_addr"
+			}
+			if s.SizeRelocation != want {
+				t.Errorf("%s %s: size relocation %q, want %q", bo, s.Program, s.SizeRelocation, want)
+			}
 		}
 	}
 }

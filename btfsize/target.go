@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/cilium/ebpf/btf"
 )
@@ -130,12 +131,37 @@ func (t *TargetKernel) Check(r *Report, sent []Found) *Target {
 		}
 	}
 	slices.Sort(tg.MissingHelpers)
+	t.relocatedSizes(r)
 	tg.Drift = t.drift(sent)
 	for _, d := range tg.Drift {
 		r.Warnings = append(r.Warnings, Warning{Object: d.object,
 			Message: fmt.Sprintf("%s is %d bytes here but %d bytes on target %s", d.Type, d.Size, d.TargetSize, t.Path)})
 	}
 	return tg
+}
+
+// relocatedSizes warns of sends whose CO-RE-relocated size differs on the
+// target: libbpf will send the target's size of the type.
+func (t *TargetKernel) relocatedSizes(r *Report) {
+	for _, s := range r.Sites {
+		typ, ok := strings.CutPrefix(s.SizeRelocation, "type_size of ")
+		if !ok || s.Size == nil {
+			continue
+		}
+		kind, name := splitKind(typ)
+		types, err := t.spec.AnyTypesByName(name)
+		if err != nil {
+			continue
+		}
+		for _, tt := range types {
+			n, err := btf.Sizeof(tt)
+			if err == nil && (kind == "" || kindOf(tt) == kind) && uint64(n) != *s.Size {
+				r.Warnings = append(r.Warnings, Warning{Object: s.Object, Map: s.Map, Program: s.Program, File: s.File, Line: s.Line,
+					Message: fmt.Sprintf("%s sends the CO-RE size of %s: %d bytes here, %d bytes on target %s", s.Program, typ, *s.Size, n, t.Path)})
+				break
+			}
+		}
+	}
 }
 
 // drift walks the types reachable from each sent type, not through pointers,

@@ -78,3 +78,17 @@ int trace_v6_accept(void *ctx)
 	submit_buf(e);
 	return 0;
 }
+
+/*
+ * The size is a CO-RE relocation: libbpf rewrites the immediate with the
+ * size of struct in6_addr on the kernel it loads on.
+ */
+SEC("kprobe/tcp_v6_do_rcv")
+int trace_v6_rcv(void *ctx)
+{
+	struct in6_addr addr = {};
+
+	bpf_probe_read_kernel(&addr, sizeof(addr), ctx);
+	bpf_ringbuf_output(&conns, &addr, __builtin_preserve_type_info(addr, 1 /* BPF_TYPE_SIZE */), 0);
+	return 0;
+}
