@@ -118,8 +118,8 @@ func TestTargetHeaderSize(t *testing.T) {
 		t.Fatalf("header size %d", r.HeaderSize)
 	}
 	for _, s := range r.Sites {
-		if *s.RecordSize != 64 { // round_up(48 + 16, 8)
-			t.Errorf("%s: record %d, want 64 with a 16-byte header", s.Program, *s.RecordSize)
+		if want := RecordSize(*s.Size, 16); *s.RecordSize != want || (*s.Size == 48 && want != 64) {
+			t.Errorf("%s: record %d, want %d with a 16-byte header", s.Program, *s.RecordSize, want)
 		}
 	}
 }
