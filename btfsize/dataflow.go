@@ -430,6 +430,10 @@ func (s *state) alu(ins insn) {
 	default:
 		r = arith(op.ALUOp(), d, src)
 	}
+	if shift := op.ALUOp() == asm.LSh || op.ALUOp() == asm.RSh || op.ALUOp() == asm.ArSh; shift && is32 && (!src.isConst() || src.lo >= 32) {
+		// The verifier refuses such a shift; the interpreter would mask it.
+		r = unknown
+	}
 	if is32 {
 		r = trunc32(r)
 	}
