@@ -37,7 +37,7 @@ bench: build
 
 # Each fuzz target for a bounded time; crashers land in btfsize/testdata/fuzz.
 fuzz:
-	for t in FuzzOpen FuzzScanEnums FuzzDataflow FuzzLoadDWARF; do \
+	for t in FuzzOpen FuzzScanEnums FuzzDataflow FuzzDataflowSound FuzzLoadDWARF; do \
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./btfsize || exit 1; done
 
 # ---------------------------------------------------------------------------
