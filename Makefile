@@ -72,6 +72,7 @@ FIXTURE_OBJS := \
 	$(foreach n,$(FIXTURE_STRIPPED),testdata/$(n)-el.stripped.elf testdata/$(n)-eb.stripped.elf) \
 	testdata/linked-el.elf \
 	testdata/diff/event-old.elf testdata/diff/event-new.elf \
+	testdata/split/base.btf testdata/split/module.btf \
 	$(BAD_INPUTS)
 
 FIXTURE_HEADERS := testdata/include/bpf_defs.h testdata/ringbuf.h testdata/compat.bpf.h
@@ -102,6 +103,21 @@ testdata/diff/event-old.elf: testdata/diff/event.c $(FIXTURE_HEADERS)
 
 testdata/diff/event-new.elf: testdata/diff/event.c $(FIXTURE_HEADERS)
 	$(CLANG) -target bpfel $(FIXTURE_CFLAGS) -DSLIM -c $< -o $@
+
+# Raw BTF of a small "vmlinux" and of a module split on it, as the kernel
+# exposes /sys/kernel/btf/vmlinux and /sys/kernel/btf/<module>.
+CC ?= gcc
+PAHOLE ?= pahole
+
+testdata/split/base.btf: testdata/split/base.c
+	$(CC) -g -c $< -o $(@D)/base.o
+	$(PAHOLE) --btf_encode_detached=$@ $(@D)/base.o && chmod 644 $@
+	rm -f $(@D)/base.o
+
+testdata/split/module.btf: testdata/split/module.c testdata/split/base.btf
+	$(CC) -g -c $< -o $(@D)/module.o
+	$(PAHOLE) --btf_base=testdata/split/base.btf --btf_encode_detached=$@ $(@D)/module.o && chmod 644 $@
+	rm -f $(@D)/module.o
 
 testdata/bad/truncated.elf: testdata/ringbuf-el.elf
 	@mkdir -p $(@D)
