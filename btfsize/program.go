@@ -67,9 +67,6 @@ type program struct {
 	symbolSection map[string]string
 }
 
-// Errors returned when reading code.
-var errNoCode = errors.New("no code")
-
 // loadProgram reads the functions, relocations and maps of an eBPF object.
 func loadProgram(ef *elf.File, spec *btf.Spec, ext *btf.ExtInfos) (*program, error) {
 	syms, err := ef.Symbols()

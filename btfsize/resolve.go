@@ -214,13 +214,6 @@ func (r *resolver) preferDWARF(t btf.Type) *Found {
 	return &Found{Type: t, Source: "btf", Object: r.obj.Path}
 }
 
-// sizeIsMax reports whether t fills the largest size a dynamic send may
-// have: a slot shared by variables of different sizes fits only the largest.
-func sizeIsMax(t btf.Type, s *Site) bool {
-	n, err := btf.Sizeof(t)
-	return err == nil && s.SizeMax != nil && uint64(n) == *s.SizeMax
-}
-
 // sizeFits reports whether t's size agrees with the size the call sends.
 func sizeFits(t btf.Type, s *Site) bool {
 	n, err := btf.Sizeof(t)
