@@ -60,7 +60,7 @@ FIXTURE_CFLAGS := -O2 -g -mcpu=v3 -Wall -Werror \
 	-fdebug-prefix-map=$(CURDIR)=.
 
 # One object per byte order for every testdata/<name>.c.
-FIXTURE_NAMES := ringbuf subprog dynamic layout ksym target naming
+FIXTURE_NAMES := ringbuf subprog dynamic layout ksym target naming nosends
 # Objects also provided without DWARF (BTF and .BTF.ext are kept).
 FIXTURE_STRIPPED := ringbuf subprog dynamic naming
 

@@ -27,7 +27,7 @@ func TestFixturesMatchSources(t *testing.T) {
 	cwd, _ := os.Getwd()
 	dir := t.TempDir()
 	checked := 0
-	for _, name := range []string{"ringbuf", "subprog", "dynamic", "layout", "ksym", "target", "naming"} {
+	for _, name := range []string{"ringbuf", "subprog", "dynamic", "layout", "ksym", "target", "naming", "nosends"} {
 		for _, target := range []string{"bpfel", "bpfeb"} {
 			committed := filepath.Join("testdata", name+"-"+target[3:]+".elf")
 			want, err := os.ReadFile(committed)

@@ -83,6 +83,7 @@ func TestGolden(t *testing.T) {
 		{"module-btf-no-base", 2, []string{"-t", "nf_conn_tuple", "testdata/split/module.btf"}},
 		{"module-target", 0, []string{"--base", "testdata/split/base.btf", "--target-btf", "testdata/split/module.btf", "testdata/target-el.elf"}},
 		{"module-target-json", 0, []string{"--base", "testdata/split/base.btf", "--target-btf", "testdata/split/module.btf", "--format", "json", "testdata/target-eb.elf"}},
+		{"no-sends", 0, []string{"testdata/nosends-el.elf"}},
 		{"max-record", 1, []string{"--max-record", "128", "testdata/ringbuf-el.elf"}},
 		{"max-waste", 1, []string{"--max-waste", "20", "-t", "alert", "testdata/ringbuf-el.elf"}},
 		{"not-found", 2, []string{"-t", "struct allert", "testdata/ringbuf-el.elf"}},
