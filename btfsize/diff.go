@@ -2,7 +2,6 @@ package btfsize
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -58,7 +57,7 @@ func (s SiteDiff) MarshalJSON() ([]byte, error) {
 		typ = &s.Type
 	}
 	// The fields of SiteDiff in order, with the type that may be null.
-	return json.Marshal(struct {
+	return marshal(struct {
 		Object      string  `json:"object"`
 		Program     string  `json:"program"`
 		Helper      string  `json:"helper"`

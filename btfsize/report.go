@@ -104,19 +104,24 @@ type Site struct {
 // MarshalJSON writes an unknown type as null, in its place in the contract.
 func (s Site) MarshalJSON() ([]byte, error) {
 	type plain Site
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // source lines hold & and <
-	if err := enc.Encode(plain(s)); err != nil {
-		return nil, err
-	}
-	out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	if s.Type != "" {
-		return out, nil
+	out, err := marshal(plain(s))
+	if err != nil || s.Type != "" {
+		return out, err
 	}
 	// Keys and string values are escaped, so the only unescaped `"type":""`
 	// is the field itself.
 	return bytes.Replace(out, []byte(`"type":""`), []byte(`"type":null`), 1), nil
+}
+
+// marshal is json.Marshal without HTML escapes: source lines hold & and <.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // Dynamic reports whether the size of s is not one constant.

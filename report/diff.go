@@ -82,6 +82,7 @@ func markdownFolded(ew *errWriter, header []string, rows [][]string, same []bool
 func DiffJSON(w io.Writer, d *btfsize.Diff) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(d)
 }
 
