@@ -155,3 +155,29 @@ func TestHeaderErrors(t *testing.T) {
 		t.Errorf("empty header: %v", err)
 	}
 }
+
+// -D and -I reach clang, as bpf2go's -cflags do.
+func TestHeaderFlags(t *testing.T) {
+	needClang(t)
+	dir := t.TempDir()
+	inc := filepath.Join(dir, "inc")
+	os.Mkdir(inc, 0o755)
+	os.WriteFile(filepath.Join(inc, "common.h"), []byte("typedef unsigned long long u64;\n"), 0o644)
+	h := filepath.Join(dir, "ev.h")
+	os.WriteFile(h, []byte("#include \"common.h\"\nstruct ev { u64 a;\n#ifdef WIDE\n u64 b;\n#endif\n};\n"), 0o644)
+	for _, tc := range []struct {
+		defines []string
+		size    uint32
+	}{{nil, 8}, {[]string{"WIDE"}, 16}, {[]string{"WIDE=1"}, 16}} {
+		obj, err := Open(h, Options{Clang: ClangOptions{Includes: []string{inc}, Defines: tc.defines}})
+		if err != nil {
+			t.Fatalf("-D %v: %v", tc.defines, err)
+		}
+		if l := lookupOne(t, obj, "struct ev"); l.Size != tc.size {
+			t.Errorf("-D %v: size %d, want %d", tc.defines, l.Size, tc.size)
+		}
+	}
+	if _, err := Open(h, Options{}); err == nil || !strings.Contains(err.Error(), "common.h") {
+		t.Errorf("without -I: %v, want clang's diagnostic naming common.h", err)
+	}
+}
