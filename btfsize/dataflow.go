@@ -28,6 +28,7 @@ const (
 	vArg                   // argument n of the function + off
 	vReserved              // a record reserved by the call at raw index n, + off
 	vStackAny              // somewhere in the stack frame, offset not known
+	vRodata                // a pointer into read-only data (.rodata) + off
 )
 
 // value is an abstract register or stack slot.
@@ -40,6 +41,15 @@ type value struct {
 	// core is the CO-RE relocation a scalar came from: the loader may
 	// rewrite it, so the value is this build's, not the kernel's.
 	core *btf.CORERelocation
+	// global is the const volatile global a scalar was read from: user
+	// space may set it before load, so only its default is known.
+	global *globalRef
+}
+
+// globalRef is a read of a global in .rodata: its name, section and default.
+type globalRef struct {
+	name, section string
+	def           uint64
 }
 
 var unknown = value{}
@@ -562,6 +572,8 @@ func (s *state) load(p *program, fn *function, ins insn) {
 			s.regs[ins.Dst] = unknown
 			if m, ok := p.mapRef(fn, ins); ok {
 				s.regs[ins.Dst] = value{kind: vMap, m: m}
+			} else if sec, off, ok := p.rodataRef(fn, ins); ok {
+				s.regs[ins.Dst] = value{kind: vRodata, off: off, global: &globalRef{section: sec}}
 			}
 		}
 		return
@@ -574,6 +586,18 @@ func (s *state) load(p *program, fn *function, ins insn) {
 	size := op.Size().Sizeof()
 	if base.kind == vStack && size == 8 {
 		if v, ok := s.get(base.off + int64(ins.Offset)); ok {
+			s.regs[ins.Dst] = v
+			return
+		}
+	}
+	if base.kind == vRodata {
+		if g, ok := p.readGlobal(base.global.section, base.off+int64(ins.Offset), size); ok {
+			// Bounded by its width, as any load; the default rides along.
+			v := unknown
+			if size < 8 {
+				v = scalar(0, 1<<(8*size)-1)
+			}
+			v.global = g
 			s.regs[ins.Dst] = v
 			return
 		}

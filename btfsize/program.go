@@ -65,6 +65,11 @@ type program struct {
 	symbols []elf.Symbol
 	// symbolSection names the section of each map symbol.
 	symbolSection map[string]string
+	// rodata holds the contents of read-only data sections: the defaults
+	// of const volatile globals.
+	rodata map[string][]byte
+	// sections are the section names by index.
+	sections []string
 }
 
 // loadProgram reads the functions, relocations and maps of an eBPF object.
@@ -82,6 +87,15 @@ func loadProgram(ef *elf.File, spec *btf.Spec, ext *btf.ExtInfos) (*program, err
 		}
 		if err := p.addSection(ef, i, sec, ext); err != nil {
 			return nil, fmt.Errorf("section %s: %w", sec.Name, err)
+		}
+	}
+	p.rodata = map[string][]byte{}
+	for _, sec := range ef.Sections {
+		p.sections = append(p.sections, sec.Name)
+		if strings.HasPrefix(sec.Name, ".rodata") && sec.Type == elf.SHT_PROGBITS && sec.Flags&elf.SHF_WRITE == 0 {
+			if data, err := sec.Data(); err == nil {
+				p.rodata[sec.Name] = data
+			}
 		}
 	}
 	if err := p.loadMaps(ef, spec); err != nil {
@@ -294,6 +308,47 @@ func (p *program) mapRef(fn *function, ins insn) (*mapDef, bool) {
 	}
 	m, ok := p.maps[r.sym.Name]
 	return m, ok
+}
+
+// rodataRef returns the read-only data section and offset an ld_imm64
+// loads the address of: `const volatile` globals live there.
+func (p *program) rodataRef(fn *function, ins insn) (string, int64, bool) {
+	r, ok := p.relocs[fn.section][ins.idx]
+	if !ok || p.rodata[r.section] == nil {
+		return "", 0, false
+	}
+	return r.section, int64(r.sym.Value) + ins.Constant, true
+}
+
+// readGlobal reads n bytes at off of a read-only section: the default of
+// the global there, named by its symbol.
+func (p *program) readGlobal(section string, off int64, n int) (*globalRef, bool) {
+	data := p.rodata[section]
+	if off < 0 || n <= 0 || n > 8 || off+int64(n) > int64(len(data)) {
+		return nil, false
+	}
+	var buf [8]byte
+	if p.bo == binary.BigEndian {
+		copy(buf[8-n:], data[off:off+int64(n)])
+	} else {
+		copy(buf[:n], data[off:off+int64(n)])
+	}
+	g := &globalRef{section: section, def: p.bo.Uint64(buf[:])}
+	for _, s := range p.symbols {
+		if p.symbolSectionOf(s) == section && elf.ST_TYPE(s.Info) == elf.STT_OBJECT &&
+			uint64(off) >= s.Value && uint64(off) < s.Value+max(s.Size, 1) {
+			g.name = s.Name
+		}
+	}
+	return g, true
+}
+
+// symbolSectionOf names the section of symbol s.
+func (p *program) symbolSectionOf(s elf.Symbol) string {
+	if int(s.Section) < len(p.sections) {
+		return p.sections[s.Section]
+	}
+	return ""
 }
 
 // mapAt returns the map whose symbol sits at off in section.

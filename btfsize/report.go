@@ -72,6 +72,11 @@ type Site struct {
 	// SizeMin and SizeMax bound a dynamic size where they can be proven.
 	SizeMin *uint64 `json:"size_min"`
 	SizeMax *uint64 `json:"size_max"`
+	// SizeGlobal names the const volatile global in .rodata the size is
+	// read from, and SizeDefault is its default: user space may set it
+	// before load. The record figures are then those of the default.
+	SizeGlobal  string  `json:"size_global,omitempty"`
+	SizeDefault *uint64 `json:"size_default,omitempty"`
 	// SizeRelocation describes the CO-RE relocation the size comes from,
 	// when the loader rewrites it for the kernel: Size is then this build's.
 	SizeRelocation string `json:"size_relocation,omitempty"`

@@ -143,6 +143,9 @@ func (r *resolver) site(c call, entries []string, opts SiteOptions) (Site, *Foun
 	if size.core != nil {
 		s.SizeRelocation = coreWords(size.core)
 	}
+	if size.global != nil && !size.isConst() {
+		s.SizeGlobal, s.SizeDefault = orUnknown(size.global.name), ptr(size.global.def)
+	}
 	if size.kind == vScalar && size.lo == size.hi {
 		s.Size = ptr(size.lo)
 	} else if size.kind == vScalar {
@@ -161,6 +164,10 @@ func figures(s *Site, hdr uint64) {
 	size := s.Size
 	if size == nil {
 		size = s.SizeMax
+	}
+	if s.SizeDefault != nil {
+		// A global user space sets before load: what it costs as built.
+		size = s.SizeDefault
 	}
 	if size == nil || *size > 1<<32 {
 		return
@@ -242,6 +249,11 @@ func siteWarnings(obj string, s *Site, c call, found *Found) []Warning {
 	case s.Helper != HelperPerfEventOutput && s.MapType != "" && s.MapType != "ringbuf":
 		out = append(out, w("%s: bpf_%s on map %s of type %s, not ringbuf", where, s.Helper, s.Map, s.MapType))
 	}
+	if s.SizeGlobal != "" {
+		note := w("%s: the size is the const volatile global %s, %d by default: user space may set it before load; the figures are the default's", where, s.SizeGlobal, *s.SizeDefault)
+		note.Info = true
+		out = append(out, note)
+	}
 	if s.SizeRelocation != "" {
 		note := w("%s: the size is a CO-RE relocation (%s): libbpf rewrites it for the kernel it loads on, and %s is this build's", where, s.SizeRelocation, sizeWordsOrConst(s))
 		note.Info = true
@@ -252,7 +264,7 @@ func siteWarnings(obj string, s *Site, c call, found *Found) []Warning {
 	}
 	switch {
 	case s.RecordsPerRing == nil || *s.RecordsPerRing > 0:
-	case s.Dynamic():
+	case s.Dynamic() && s.SizeDefault == nil:
 		out = append(out, w("%s: a record of up to %d bytes may not fit in ring %s of %d bytes", where, *s.RecordSize, s.Map, *s.MapSize))
 	default:
 		out = append(out, w("%s: a record of %d bytes does not fit in ring %s of %d bytes", where, *s.RecordSize, s.Map, *s.MapSize))

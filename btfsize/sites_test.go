@@ -62,6 +62,8 @@ var fixtureSites = map[string][]siteRow{
 		{"unsized_ring", "unsized_ring", "ringbuf_reserve", "sized_later", "16", "struct hdr", "dwarf", "struct hdr", "line", 91},
 		// void *p names nothing; only the size, unique with DWARF.
 		{"void_buffer", "void_buffer", "ringbuf_reserve", "hidden_rb", "64", "struct big", "size", "", "none", 79},
+		// A const volatile global: bounded by its width, 256 by default.
+		{"configured_len", "configured_len", "ringbuf_output", "rb", "0..4294967295", "", "none", "", "none", 106},
 	},
 	"ksym": {
 		{"ksym_probe", "ksym_probe", "ringbuf_reserve", "rq_events", "24", "struct rq_event", "dwarf", "", "", 36},
@@ -237,6 +239,11 @@ func TestSiteNamingEdges(t *testing.T) {
 			case "shared_slot":
 				if want := []string{"struct a_ev", "struct b_ev"}; !slices.Equal(s.Candidates, want) {
 					t.Errorf("%s shared slot: candidates %q, want %q", bo, s.Candidates, want)
+				}
+			case "configured_len":
+				if s.SizeGlobal != "snap_len" || *s.SizeDefault != 256 || *s.RecordSize != 264 {
+					t.Errorf("%s configured_len: global %q default %v record %v, want snap_len, 256, 264",
+						bo, s.SizeGlobal, *s.SizeDefault, *s.RecordSize)
 				}
 			case "unsized_ring":
 				if s.MapSize != nil || s.RecordsPerRing != nil {

@@ -129,9 +129,12 @@ func manyObjects(r *btfsize.Report) bool {
 	return false
 }
 
-// SizeText is a site's size: "112", "16..24" or "dynamic".
+// SizeText is a site's size: "112", "16..24", "dynamic", or "256 (snap_len)"
+// for the default of a const volatile global.
 func SizeText(s *btfsize.Site) string {
 	switch {
+	case s.SizeGlobal != "":
+		return fmt.Sprintf("%d (%s)", *s.SizeDefault, s.SizeGlobal)
 	case s.Size != nil:
 		return strconv.FormatUint(*s.Size, 10)
 	case s.SizeMin != nil && s.SizeMax != nil:

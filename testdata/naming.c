@@ -97,4 +97,14 @@ int unsized_ring(void *ctx)
 	return 0;
 }
 
+/* configured_len: a size user space sets before load; 256 as built. */
+const volatile __u32 snap_len = 256;
+
+SEC("tp/naming/configured_len")
+int configured_len(void *ctx)
+{
+	bpf_ringbuf_output(&rb, buf, snap_len, 0);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
