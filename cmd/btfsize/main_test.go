@@ -86,6 +86,7 @@ func TestGolden(t *testing.T) {
 		{"no-sends", 0, []string{"testdata/nosends-el.elf"}},
 		{"max-record", 1, []string{"--max-record", "128", "testdata/ringbuf-el.elf"}},
 		{"max-waste", 1, []string{"--max-waste", "20", "-t", "alert", "testdata/ringbuf-el.elf"}},
+		{"found-in-one", 0, []string{"-t", "struct alert", "testdata/ringbuf-el.elf", "testdata/subprog-el.elf"}},
 		{"not-found", 2, []string{"-t", "struct allert", "testdata/ringbuf-el.elf"}},
 		{"missing-and-good", 2, []string{"testdata/nonexistent.o", "testdata/ksym-el.elf"}},
 		{"directory", 2, []string{"testdata"}},

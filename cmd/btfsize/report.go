@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -219,8 +220,15 @@ func load(stderr io.Writer, inputs []string, fr *reportFlags, req btfsize.Reques
 		}()
 	}
 	wg.Wait()
+	// With several inputs, a type that some of them lack is a note on
+	// those, not an input error, as long as another has it.
+	found := slices.ContainsFunc(parts, func(r *btfsize.Report) bool { return r != nil && len(r.Types) > 0 })
 	bad := false
 	for i, err := range errs {
+		if found && errors.Is(err, btfsize.ErrTypeNotFound) {
+			parts[i] = &btfsize.Report{Warnings: []btfsize.Warning{{Object: inputs[i], Message: oneLine(err), Info: true}}}
+			continue
+		}
 		if err != nil {
 			name := inputs[i]
 			if name == kernelInput {
