@@ -16,6 +16,7 @@ type resolver struct {
 	headers []*Object
 	bySize  map[uint64][]Found // lazily built index for the size match
 	near    map[callKey][]string
+	named   map[callKey]string // lineTypeName of each call
 }
 
 // callKey identifies a call for the resolver's caches.
@@ -251,15 +252,7 @@ type lineVar struct {
 // lines before it in the function, nearest first (a call split over lines,
 // or a size computed just before).
 func (r *resolver) nearLines(c call) []string {
-	k := callKey{c.fn, c.ins.idx}
-	if lines, ok := r.near[k]; ok {
-		return lines
-	}
-	if r.near == nil {
-		r.near = map[callKey][]string{}
-	}
-	r.near[k] = r.readNearLines(c)
-	return r.near[k]
+	return memo(&r.near, c, r.readNearLines)
 }
 
 func (r *resolver) readNearLines(c call) []string {
@@ -334,6 +327,24 @@ func isTypeWord(s string) bool {
 // lineTypeName is the C type the call's source names: sizeof(struct x),
 // sizeof(x_t), or the declaration of the variable in sizeof(*e) / sizeof(e).
 func (r *resolver) lineTypeName(c call) string {
+	return memo(&r.named, c, r.readLineTypeName)
+}
+
+// memo caches f(c) in *m: several evidence steps ask the same of a call.
+func memo[V any](m *map[callKey]V, c call, f func(call) V) V {
+	k := callKey{c.fn, c.ins.idx}
+	if v, ok := (*m)[k]; ok {
+		return v
+	}
+	if *m == nil {
+		*m = map[callKey]V{}
+	}
+	v := f(c)
+	(*m)[k] = v
+	return v
+}
+
+func (r *resolver) readLineTypeName(c call) string {
 	for _, text := range r.statement(c) {
 		if g := reSizeofType.FindStringSubmatch(text); g != nil && (isTypeWord(g[1]) || r.isTypedef(g[1])) {
 			return normalizeSpace(g[1])
