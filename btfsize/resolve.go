@@ -34,12 +34,7 @@ func (r *resolver) resolve(s *Site, c call, regs args) *Found {
 	for _, step := range steps {
 		if f, src := step(s, c, regs); f != nil {
 			s.Candidates = nil
-			s.Type, s.TypeSource = TypeName(f.Type), src
-			if f.Type.TypeName() != "" {
-				if _, td := f.Type.(*btf.Typedef); td {
-					s.Type = f.Type.TypeName()
-				}
-			}
+			s.Type, s.TypeSource = displayName(f.Type), src
 			return f
 		}
 	}

@@ -3,7 +3,6 @@ package btfsize
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -76,27 +75,23 @@ func (o *Object) source() string {
 // alignments that BTF cannot.
 func (o *Object) Lookup(name string) []Found {
 	kind, bare := splitKind(name)
+	match := func(t btf.Type) bool { return reportable(t) && (kind == "" || kindOf(t) == kind) }
 	var out []Found
-	seen := map[string]bool{}
-	add := func(t btf.Type, f Found) {
-		if !reportable(t) || (kind != "" && kindOf(t) != kind) || seen[typeKey(t)] {
-			return
-		}
-		seen[typeKey(t)] = true
-		out = append(out, f)
-	}
+	dwarfKeys := map[string]bool{}
 	if o.DWARF != nil {
 		for _, t := range o.DWARF.TypesByName(bare) {
-			add(t, Found{Type: t, Source: o.source(), Object: o.Path, dwarf: o.DWARF})
+			if match(t) && !dwarfKeys[typeKey(t)] {
+				dwarfKeys[typeKey(t)] = true
+				out = append(out, Found{Type: t, Source: o.source(), Object: o.Path, dwarf: o.DWARF})
+			}
 		}
 	}
 	if o.BTF != nil {
 		// BTF may hold distinct types of one name and size (vmlinux
 		// compilation units): keep each, but not the twin of a DWARF type.
-		dwarfKeys := maps.Clone(seen)
 		types, _ := o.BTF.AnyTypesByName(bare)
 		for _, t := range types {
-			if reportable(t) && (kind == "" || kindOf(t) == kind) && !dwarfKeys[typeKey(t)] {
+			if match(t) && !dwarfKeys[typeKey(t)] {
 				out = append(out, Found{Type: t, Source: "btf", Object: o.Path})
 			}
 		}
