@@ -80,6 +80,9 @@ type MemberLayout struct {
 	HoleAfter uint32
 	// BitHoleAfter is the gap of unused bits that follows this bitfield, in bits.
 	BitHoleAfter btf.Bits
+
+	// flexible marks an array of no elements, which must stay last.
+	flexible bool
 }
 
 // Aligner supplies alignments that type information other than BTF records,
@@ -230,13 +233,21 @@ func Measure(t btf.Type, al Aligner) (*Layout, error) {
 	if err := l.addMembers(c, members, al); err != nil {
 		return nil, err
 	}
-	l.Packed = a == 1 && slices.ContainsFunc(l.Members, func(m MemberLayout) bool { return m.Align > 1 })
+	l.finish()
+	return l, nil
+}
+
+// finish measures a layout whose name, size, alignment and members are
+// known: it sorts the members by offset, then finds packing, forced
+// alignments, gaps and the optimal order.
+func (l *Layout) finish() {
+	slices.SortStableFunc(l.Members, func(a, b MemberLayout) int { return int(a.BitOffset) - int(b.BitOffset) })
+	l.Packed = l.Align == 1 && slices.ContainsFunc(l.Members, func(m MemberLayout) bool { return m.Align > 1 })
 	if !l.Union && !l.Packed {
 		l.Align = max(l.Align, l.forceAlignments())
 	}
 	l.measureGaps()
 	l.optimize()
-	return l, nil
 }
 
 // MemberAligner is an Aligner that also knows the alignments given to
@@ -259,7 +270,6 @@ func (l *Layout) addMembers(owner btf.Type, members []btf.Member, al Aligner) er
 		}
 		l.Members = append(l.Members, ml)
 	}
-	slices.SortStableFunc(l.Members, func(a, b MemberLayout) int { return int(a.BitOffset) - int(b.BitOffset) })
 	return nil
 }
 
@@ -272,6 +282,7 @@ func measureMember(m btf.Member, al Aligner) (MemberLayout, error) {
 	if err != nil {
 		return MemberLayout{}, err
 	}
+	arr, isArray := btf.UnderlyingType(m.Type).(*btf.Array)
 	return MemberLayout{
 		Name:      m.Name,
 		TypeName:  TypeName(m.Type),
@@ -281,6 +292,7 @@ func measureMember(m btf.Member, al Aligner) (MemberLayout, error) {
 		Align:     a,
 		BitOffset: m.Offset,
 		BitSize:   m.BitfieldSize,
+		flexible:  isArray && arr.Nelems == 0,
 	}, nil
 }
 
@@ -516,9 +528,7 @@ func (l *Layout) overlaps() bool {
 }
 
 func (l *Layout) isFlexible(b block) bool {
-	m := l.Members[b.last]
-	arr, ok := btf.UnderlyingType(m.Type).(*btf.Array)
-	return ok && arr.Nelems == 0 && b.last == len(l.Members)-1
+	return l.Members[b.last].flexible && b.last == len(l.Members)-1
 }
 
 // blocks groups members into units that move together.
