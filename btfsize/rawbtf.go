@@ -3,77 +3,24 @@ package btfsize
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 )
 
 // scanEnums finds enum constants by name in raw BTF without decoding types:
-// it walks the type section once, comparing each enumerator's name offset
-// with the offsets of the wanted names. The layout is the kernel's
-// (include/uapi/linux/btf.h): a header, then btf_type records each followed
-// by kind-specific data, then the string section.
+// it walks the types once, comparing each enumerator's name offset with the
+// offsets of the wanted names.
 func scanEnums(raw []byte, names []string) (map[string]int64, error) {
-	bo, err := btfByteOrder(raw)
+	r, err := parseRawTypes(raw)
 	if err != nil {
 		return nil, err
 	}
-	if len(raw) < 24 {
-		return nil, errors.New("btf header truncated")
-	}
-	hdrLen := bo.Uint32(raw[4:])
-	typeOff, typeLen := bo.Uint32(raw[8:]), bo.Uint32(raw[12:])
-	strOff, strLen := bo.Uint32(raw[16:]), bo.Uint32(raw[20:])
-	types, ok := sliceAt(raw, uint64(hdrLen)+uint64(typeOff), uint64(typeLen))
-	if !ok {
-		return nil, errors.New("btf type section out of bounds")
-	}
-	strs, ok := sliceAt(raw, uint64(hdrLen)+uint64(strOff), uint64(strLen))
-	if !ok {
-		return nil, errors.New("btf string section out of bounds")
-	}
-	want := stringOffsets(strs, names)
+	want := stringOffsets(r.strs, names)
 	out := map[string]int64{}
-	for off := 0; off+12 <= len(types); {
-		info := bo.Uint32(types[off+4:])
-		kind, vlen := (info>>24)&0x1f, int(info&0xffff)
-		off += 12
-		extra, each := kindData(kind)
-		if extra < 0 {
-			return nil, fmt.Errorf("btf: unknown kind %d (a newer btfsize may read it)", kind)
+	for id := uint32(1); int(id) <= r.count(); id++ {
+		if t := r.at(id); t.kind == kindEnum || t.kind == kindEnum64 {
+			scanEnumerators(t.data, r.bo, t.kind, t.vlen, want, out)
 		}
-		body := extra + each*vlen
-		if off+body > len(types) {
-			return nil, errors.New("btf type section truncated")
-		}
-		if kind == kindEnum || kind == kindEnum64 {
-			scanEnumerators(types[off:off+body], bo, kind, vlen, want, out)
-		}
-		off += body
 	}
 	return out, nil
-}
-
-// BTF kinds whose data scanEnums reads.
-const (
-	kindEnum   = 6
-	kindEnum64 = 19
-)
-
-// kindData is the size of the data after a btf_type of kind: a fixed part
-// and a part per vlen entry; -1 for an unknown kind.
-func kindData(kind uint32) (fixed, each int) {
-	switch kind {
-	case 1, 14, 17: // INT, VAR, DECL_TAG
-		return 4, 0
-	case 2, 7, 8, 9, 10, 11, 12, 16, 18: // PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG
-		return 0, 0
-	case 3: // ARRAY
-		return 12, 0
-	case 4, 5, 15, 19: // STRUCT, UNION, DATASEC, ENUM64
-		return 0, 12
-	case 6, 13: // ENUM, FUNC_PROTO
-		return 0, 8
-	}
-	return -1, 0
 }
 
 func scanEnumerators(data []byte, bo binary.ByteOrder, kind uint32, vlen int, want map[uint32]string, out map[string]int64) {
