@@ -53,7 +53,7 @@ struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 1 << 20); } rb 
 }
 
 func countInsns(b *testing.B, obj *Object) int {
-	prog, err := loadProgram(obj.elf, obj.BTF, obj.ext)
+	prog, err := loadProgram(obj.elf, obj.spec, obj.ext)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package btfsize
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 )
 
@@ -45,6 +46,8 @@ func (o *Object) Report(q Request) (*Report, error) {
 	switch {
 	case !q.Types.Empty():
 		types, err = o.Select(q.Types)
+	case q.All && q.Target == nil && o.allRaw(r):
+		// Measured from the raw BTF, every type at once.
 	case q.All:
 		types, err = o.All(false)
 	case o.Kind == KindObject:
@@ -74,6 +77,21 @@ func (o *Object) Report(q Request) (*Report, error) {
 	}
 	r.Normalize()
 	return r, nil
+}
+
+// allRaw measures every type of raw BTF straight from its bytes into r,
+// as All and Info would, when nothing in it needs the type decoder.
+func (o *Object) allRaw(r *Report) bool {
+	workers := runtime.GOMAXPROCS(0)
+	if o.raw == nil || o.DWARF != nil || o.raw.checkRefs(workers) != nil {
+		return false
+	}
+	types, err := newRawMeasurer(o.raw).all(r.HeaderSize, o.Path, workers)
+	if err != nil {
+		return false
+	}
+	r.Types = types
+	return true
 }
 
 // sends adds the object's call sites to r and returns the types they send,

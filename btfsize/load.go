@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/cilium/ebpf/btf"
 )
@@ -52,8 +54,6 @@ type Object struct {
 	Kind Kind
 	// ByteOrder of the ELF or BTF.
 	ByteOrder binary.ByteOrder
-	// BTF of the input; nil when it has none.
-	BTF *btf.Spec
 	// DWARF of the input; nil when it has none.
 	DWARF *DWARF
 	// Report is the document read from a JSON report.
@@ -62,7 +62,30 @@ type Object struct {
 	elf  *elf.File
 	ext  *btf.ExtInfos
 	file *os.File
+
+	// spec is the decoded BTF; nil when the input has none. For raw BTF it
+	// is decoded on first use (loadSpec), from raw.
+	spec     *btf.Spec
+	loadSpec func() (*btf.Spec, error)
+	specOnce sync.Once
+	specErr  error
+	// raw indexes the raw BTF of a raw BTF input, for measuring every
+	// type without decoding them (rawMeasurer).
+	raw *rawTypes
 }
+
+// Spec returns the BTF of o, nil when it has none.
+func (o *Object) Spec() (*btf.Spec, error) {
+	o.specOnce.Do(func() {
+		if o.loadSpec != nil {
+			o.spec, o.specErr = o.loadSpec()
+		}
+	})
+	return o.spec, o.specErr
+}
+
+// hasBTF reports whether o has BTF, decoded or not.
+func (o *Object) hasBTF() bool { return o.spec != nil || o.loadSpec != nil }
 
 // Close releases the file behind o.
 func (o *Object) Close() error {
@@ -101,7 +124,7 @@ func OpenKernel() (*Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel BTF: %w (is CONFIG_DEBUG_INFO_BTF enabled?)", err)
 	}
-	return &Object{Path: kernelBTF, Kind: KindKernel, BTF: spec, ByteOrder: binary.NativeEndian}, nil
+	return &Object{Path: kernelBTF, Kind: KindKernel, spec: spec, ByteOrder: binary.NativeEndian}, nil
 }
 
 func open(path string, opts Options) (*Object, error) {
@@ -192,23 +215,23 @@ func openELF(f *os.File, path string) (*Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		obj.BTF, obj.ext = spec, ext
+		obj.spec, obj.ext = spec, ext
 	}
-	if obj.Kind == KindELF && obj.BTF != nil {
+	if obj.Kind == KindELF && obj.spec != nil {
 		// A vmlinux image: its .BTF has every type, and its DWARF is
 		// hundreds of megabytes that would take longer than everything else.
 		return obj, nil
 	}
 	d, err := loadDWARF(ef)
 	if err != nil {
-		if obj.BTF == nil {
+		if obj.spec == nil {
 			return nil, err
 		}
 		// The BTF still gives every type the programs use.
 		d = nil
 	}
 	obj.DWARF = d
-	if obj.BTF == nil && obj.DWARF == nil {
+	if obj.spec == nil && obj.DWARF == nil {
 		return nil, ErrNoTypeInfo
 	}
 	return obj, nil
@@ -257,15 +280,43 @@ func openRawBTF(f *os.File, path string, opts Options) (*Object, error) {
 		if err != nil {
 			return nil, fmt.Errorf("split btf: %w", explainBTF(err))
 		}
-		obj.BTF = spec
+		obj.spec = spec
 		return obj, nil
 	}
-	spec, err := btf.LoadSpecFromReader(f)
+	raw, err := readAll(f)
 	if err != nil {
-		return nil, fmt.Errorf("btf: %w", explainBTF(err))
+		return nil, plainPathError(err)
 	}
-	obj.BTF = spec
+	load := func() (*btf.Spec, error) {
+		spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("btf: %w", explainBTF(err))
+		}
+		return spec, nil
+	}
+	obj.raw, err = parseRawTypes(raw)
+	if err != nil {
+		// The decoder's own words for what is wrong, or, should it read
+		// what the raw reader refuses, its types.
+		if obj.spec, err = load(); err != nil {
+			return nil, err
+		}
+		return obj, nil
+	}
+	obj.loadSpec = load
 	return obj, nil
+}
+
+// readAll reads f whole, in one read when its size is known.
+func readAll(f *os.File) ([]byte, error) {
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > 0 && info.Size() < math.MaxInt32 {
+		raw := make([]byte, info.Size())
+		n, err := f.ReadAt(raw, 0)
+		if err == nil || (errors.Is(err, io.EOF) && n == len(raw)) {
+			return raw, nil
+		}
+	}
+	return io.ReadAll(io.NewSectionReader(f, 0, math.MaxInt64))
 }
 
 // splitBase loads the base BTF for split BTF: the one given, or the running

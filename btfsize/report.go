@@ -297,18 +297,40 @@ func (r *Report) Normalize() {
 			r.Target.Drift = []Drift{}
 		}
 	}
-	slices.SortStableFunc(r.Sites, func(a, b Site) int {
+	sortStable(r.Sites, func(a, b *Site) int {
 		if c := cmpKeys(a.Object, b.Object, a.Section, b.Section, a.Program, b.Program); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Insn, b.Insn)
 	})
-	slices.SortStableFunc(r.Types, func(a, b TypeInfo) int {
+	sortStable(r.Types, func(a, b *TypeInfo) int {
 		return cmpKeys(a.Object, b.Object, a.Name, b.Name)
 	})
-	slices.SortStableFunc(r.Warnings, func(a, b Warning) int {
+	sortStable(r.Warnings, func(a, b *Warning) int {
 		return cmpKeys(a.Object, b.Object, a.Map, b.Map, a.Program, b.Program, a.Message, b.Message)
 	})
+}
+
+// sortStable sorts items, which may be large, by moving indexes rather than
+// items, and not at all when they are in order already.
+func sortStable[T any](items []T, cmp func(a, b *T) int) {
+	sorted := true
+	for i := 1; i < len(items) && sorted; i++ {
+		sorted = cmp(&items[i-1], &items[i]) <= 0
+	}
+	if sorted {
+		return
+	}
+	idx := make([]int32, len(items))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int { return cmp(&items[a], &items[b]) })
+	out := make([]T, len(items))
+	for i, j := range idx {
+		out[i] = items[j]
+	}
+	copy(items, out)
 }
 
 // cmpKeys compares pairs of strings in order: (a1, b1), (a2, b2), …

@@ -399,8 +399,8 @@ func (r *resolver) maybeComposite(name string) bool {
 	if slices.Contains(scalarNames, name) || reScalarName.MatchString(name) {
 		return false
 	}
-	if r.obj.BTF != nil {
-		types, _ := r.obj.BTF.AnyTypesByName(name)
+	if spec, _ := r.obj.Spec(); spec != nil {
+		types, _ := spec.AnyTypesByName(name)
 		for _, t := range types {
 			if _, ok := Composite(t); !ok {
 				return false

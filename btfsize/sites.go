@@ -101,7 +101,7 @@ func (o *Object) Sites(opts SiteOptions) (*Analysis, error) {
 	if o.Kind != KindObject {
 		return &Analysis{}, nil
 	}
-	prog, err := loadProgram(o.elf, o.BTF, o.ext)
+	prog, err := loadProgram(o.elf, o.spec, o.ext)
 	if err != nil {
 		return nil, err
 	}

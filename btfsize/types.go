@@ -86,10 +86,10 @@ func (o *Object) Lookup(name string) []Found {
 			}
 		}
 	}
-	if o.BTF != nil {
+	if spec, _ := o.Spec(); spec != nil {
 		// BTF may hold distinct types of one name and size (vmlinux
 		// compilation units): keep each, but not the twin of a DWARF type.
-		types, _ := o.BTF.AnyTypesByName(bare)
+		types, _ := spec.AnyTypesByName(bare)
 		for _, t := range types {
 			if match(t) && !dwarfKeys[typeKey(t)] {
 				out = append(out, Found{Type: t, Source: "btf", Object: o.Path})
@@ -118,10 +118,14 @@ func (o *Object) All(defined bool) ([]Found, error) {
 			out = append(out, Found{Type: t, Source: o.source(), Object: o.Path, dwarf: o.DWARF})
 		}
 	}
-	if o.BTF == nil || (defined && o.DWARF != nil) {
+	spec, err := o.Spec()
+	if err != nil {
+		return nil, err
+	}
+	if spec == nil || (defined && o.DWARF != nil) {
 		return out, nil
 	}
-	for t, err := range o.BTF.All() {
+	for t, err := range spec.All() {
 		if err != nil {
 			return nil, fmt.Errorf("btf: %w", err)
 		}
@@ -141,6 +145,9 @@ func (o *Object) All(defined bool) ([]Found, error) {
 // decoding every type; globs walk them all. A literal name found nowhere is
 // an error that suggests close names.
 func (o *Object) Select(m *Matcher) ([]Found, error) {
+	if _, err := o.Spec(); err != nil {
+		return nil, err
+	}
 	if names, ok := m.Literals(); ok {
 		var out []Found
 		for i, name := range names {
@@ -174,9 +181,9 @@ func (o *Object) Select(m *Matcher) ([]Found, error) {
 }
 
 func (o *Object) notFound(pattern, name string) error {
-	if o.BTF != nil {
+	if spec, _ := o.Spec(); spec != nil {
 		// Enums, unions of scalars and base types exist but are not measured.
-		if types, err := o.BTF.AnyTypesByName(name); err == nil && len(types) > 0 {
+		if types, err := spec.AnyTypesByName(name); err == nil && len(types) > 0 {
 			if _, ok := Composite(types[0]); !ok {
 				return fmt.Errorf("%s: not a struct or union; btfsize measures structs and unions", TypeName(types[0]))
 			}

@@ -1,0 +1,432 @@
+package btfsize
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/cilium/ebpf/btf"
+)
+
+// errSlowPath is returned when raw BTF holds something the raw reader
+// leaves to the type decoder: a type that cannot be measured, a chain of
+// types deeper than half the decoder's limits, an unusual kind where a
+// member's type should be. The caller then measures every type the usual
+// way, which reports such inputs exactly as it always has.
+var errSlowPath = errors.New("left to the type decoder")
+
+// rawDepth bounds every walk of the raw reader: half of maxDepth and the
+// 32 steps of btf.Sizeof, so that whatever it measures, the decoder path
+// measures too, even where it reuses a result found deeper in the graph.
+const rawDepth = 32
+
+// rawMeasurer measures structs and unions straight from raw BTF, with the
+// rules of Measure, TypeName and btf.Sizeof applied to type ids rather than
+// decoded types. It remembers the size, alignment and name of every type id
+// it has met: kernel structs share most member types.
+type rawMeasurer struct {
+	r      *rawTypes
+	sizes  []int64  // by type id; -1 until known
+	aligns []uint32 // by type id; 0 until known
+	names  []string // by type id; "" until known
+}
+
+func newRawMeasurer(r *rawTypes) *rawMeasurer {
+	n := r.count() + 1
+	m := &rawMeasurer{r: r, sizes: make([]int64, n), aligns: make([]uint32, n), names: make([]string, n)}
+	for i := range m.sizes {
+		m.sizes[i] = -1
+	}
+	return m
+}
+
+// all measures every named struct and union, and typedef of one, as
+// Object.All and Found.Info do for BTF without DWARF, in the order
+// Report.Normalize gives them. Workers measure parts of the list each.
+func (m *rawMeasurer) all(hdr uint64, path string, workers int) ([]TypeInfo, error) {
+	cands, err := m.candidates()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TypeInfo, len(cands))
+	workers = max(1, min(workers, len(cands)/500))
+	err = parallel(workers, func(w int) error {
+		mm := m
+		if w > 0 {
+			mm = newRawMeasurer(m.r)
+		}
+		var l Layout
+		for i := w * len(cands) / workers; i < (w+1)*len(cands)/workers; i++ {
+			if err := mm.measure(cands[i].id, cands[i].composite, &l); err != nil {
+				return err
+			}
+			out[i] = l.Info(hdr)
+			out[i].Object, out[i].Source = path, "btf"
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// candidate is a type all reports: id, the struct or union behind it, and
+// its name as reported.
+type candidate struct {
+	id, composite uint32
+	name          string
+}
+
+// candidates lists the types Object.All would give, without the twins of
+// one kind, name and size, sorted by name as Report.Normalize sorts them.
+func (m *rawMeasurer) candidates() ([]candidate, error) {
+	type key struct {
+		kind uint32
+		name string
+		size int64
+	}
+	n := 0
+	for id := uint32(1); int(id) <= m.r.count(); id++ {
+		if k := m.r.kind(id); k == kindStruct || k == kindUnion || k == kindTypedef {
+			n++
+		}
+	}
+	seen := make(map[key]bool, n)
+	out := make([]candidate, 0, n)
+	for id := uint32(1); int(id) <= m.r.count(); id++ {
+		if k := m.r.kind(id); k != kindStruct && k != kindUnion && k != kindTypedef {
+			continue
+		}
+		t := m.r.at(id)
+		if t.nameOff == 0 {
+			continue
+		}
+		c, ok, err := m.composite(id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		name, _ := m.r.str(t.nameOff)
+		size, err := m.sizeof(id)
+		if err != nil {
+			return nil, err
+		}
+		k := key{t.kind, string(name), size}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		spelled, err := m.typeName(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, candidate{id, c, spelled})
+	}
+	slices.SortStableFunc(out, func(a, b candidate) int { return strings.Compare(a.name, b.name) })
+	return out, nil
+}
+
+// parallel runs f(0) … f(n-1) at once and returns the first error.
+func parallel(n int, f func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 1; i < n; i++ {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	errs[0] = f(0)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// composite follows typedefs and qualifiers from id to a struct or union,
+// as Composite does.
+func (m *rawMeasurer) composite(id uint32) (uint32, bool, error) {
+	for range rawDepth {
+		if id == 0 {
+			return 0, false, nil
+		}
+		t := m.r.at(id)
+		switch t.kind {
+		case kindStruct, kindUnion:
+			return id, true, nil
+		case kindTypedef, kindConst, kindVolatile, kindTypeTag:
+			id = t.sizeType
+		default:
+			return 0, false, nil
+		}
+	}
+	return 0, false, errSlowPath
+}
+
+// measure fills l with the layout of struct or union c, reached from id.
+func (m *rawMeasurer) measure(id, c uint32, l *Layout) error {
+	name, err := m.typeName(id)
+	if err != nil {
+		return err
+	}
+	t := m.r.at(c)
+	members := l.Members[:0]
+	*l = Layout{Name: name, Union: t.kind == kindUnion, Size: t.sizeType}
+	if l.Align, err = m.alignof(c, 0); err != nil {
+		return err
+	}
+	for i := range t.vlen {
+		nameOff, typ, off, bits := m.member(t, i)
+		size, err := m.sizeof(typ)
+		if err != nil {
+			return err
+		}
+		if size > math.MaxUint32 {
+			return errSlowPath
+		}
+		a, err := m.alignof(typ, 0)
+		if err != nil {
+			return err
+		}
+		tn, err := m.typeName(typ)
+		if err != nil {
+			return err
+		}
+		flex, err := m.flexible(typ)
+		if err != nil {
+			return err
+		}
+		mname, _ := m.r.str(nameOff)
+		members = append(members, MemberLayout{
+			Name:      string(mname),
+			TypeName:  tn,
+			Offset:    uint32(off / 8),
+			Size:      uint32(size),
+			Align:     a,
+			BitOffset: off,
+			BitSize:   bits,
+			flexible:  flex,
+		})
+	}
+	l.Members = members
+	l.finish()
+	return nil
+}
+
+// member returns member i of struct or union t as the decoder converts it:
+// with the kind flag, the bitfield size is in the top byte of the offset;
+// without it, a member of a bitfield int type takes that int's offset and
+// width (legacy bitfields).
+func (m *rawMeasurer) member(t rawType, i int) (nameOff, typ uint32, off, bits btf.Bits) {
+	b := t.data[i*12:]
+	nameOff, typ, raw := m.r.bo.Uint32(b), m.r.bo.Uint32(b[4:]), m.r.bo.Uint32(b[8:])
+	if t.kflag {
+		return nameOff, typ, btf.Bits(raw & 0xffffff), btf.Bits(raw >> 24)
+	}
+	off = btf.Bits(raw)
+	if typ != 0 && m.r.kind(typ) == kindInt {
+		it := m.r.at(typ)
+		enc := m.r.bo.Uint32(it.data)
+		intOff, intBits := btf.Bits(enc>>16&0xff), btf.Bits(enc&0xff)
+		if intOff > 0 || uint32(intBits/8) != it.sizeType {
+			return nameOff, typ, off + intOff, intBits
+		}
+	}
+	return nameOff, typ, off, 0
+}
+
+// sizeof is btf.Sizeof of type id.
+func (m *rawMeasurer) sizeof(id uint32) (int64, error) {
+	if s := m.sizes[id]; s >= 0 {
+		return s, nil
+	}
+	n, start := int64(1), id
+	for range rawDepth {
+		if id == 0 {
+			m.sizes[start] = 0
+			return 0, nil
+		}
+		t := m.r.at(id)
+		var elem int64
+		switch t.kind {
+		case kindArray:
+			nelems := int64(m.r.bo.Uint32(t.data[8:]))
+			if n > 0 && nelems > math.MaxInt64/n {
+				return 0, errSlowPath
+			}
+			n *= nelems
+			id = m.r.bo.Uint32(t.data)
+			continue
+		case kindTypedef, kindConst, kindVolatile, kindRestrict, kindTypeTag:
+			id = t.sizeType
+			continue
+		case kindPtr:
+			elem = ptrSize
+		case kindInt, kindStruct, kindUnion, kindEnum, kindEnum64, kindFloat:
+			elem = int64(t.sizeType)
+		default:
+			return 0, errSlowPath
+		}
+		if n > 0 && elem > math.MaxInt64/n {
+			return 0, errSlowPath
+		}
+		m.sizes[start] = n * elem
+		return n * elem, nil
+	}
+	return 0, errSlowPath
+}
+
+// alignof is Alignof of type id, reached at depth.
+func (m *rawMeasurer) alignof(id uint32, depth int) (uint32, error) {
+	if depth > rawDepth || id == 0 {
+		return 0, errSlowPath
+	}
+	if a := m.aligns[id]; a > 0 {
+		return a, nil
+	}
+	t := m.r.at(id)
+	var a uint32
+	var err error
+	switch t.kind {
+	case kindInt, kindEnum, kindEnum64, kindFloat:
+		a = min(ptrSize, max(t.sizeType, 1))
+	case kindPtr:
+		a = ptrSize
+	case kindTypedef, kindConst, kindVolatile, kindRestrict, kindTypeTag:
+		a, err = m.alignof(t.sizeType, depth+1)
+	case kindArray:
+		a, err = m.alignof(m.r.bo.Uint32(t.data), depth+1)
+	case kindStruct, kindUnion:
+		a, err = m.compositeAlign(t, depth)
+	default:
+		return 0, errSlowPath
+	}
+	if err != nil {
+		return 0, err
+	}
+	m.aligns[id] = a
+	return a, nil
+}
+
+// compositeAlign is compositeAlign of a raw struct or union.
+func (m *rawMeasurer) compositeAlign(t rawType, depth int) (uint32, error) {
+	maxAlign := uint32(1)
+	for i := range t.vlen {
+		_, typ, off, bits := m.member(t, i)
+		a, err := m.alignof(typ, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		maxAlign = max(maxAlign, a)
+		if bits == 0 && uint32(off)%(8*a) != 0 {
+			return 1, nil
+		}
+	}
+	if t.sizeType%maxAlign != 0 {
+		return 1, nil
+	}
+	return maxAlign, nil
+}
+
+// flexible reports an array of no elements behind typedefs and qualifiers,
+// as btf.UnderlyingType sees it.
+func (m *rawMeasurer) flexible(id uint32) (bool, error) {
+	for range rawDepth {
+		if id == 0 {
+			return false, nil
+		}
+		t := m.r.at(id)
+		switch t.kind {
+		case kindTypedef, kindConst, kindVolatile, kindRestrict, kindTypeTag:
+			id = t.sizeType
+		case kindArray:
+			return m.r.bo.Uint32(t.data[8:]) == 0, nil
+		default:
+			return false, nil
+		}
+	}
+	return false, errSlowPath
+}
+
+// typeName is TypeName of type id.
+func (m *rawMeasurer) typeName(id uint32) (string, error) {
+	if n := m.names[id]; n != "" {
+		return n, nil
+	}
+	n, err := m.spell(id, 0)
+	if err == nil {
+		m.names[id] = n
+	}
+	return n, err
+}
+
+func (m *rawMeasurer) spell(id uint32, depth int) (string, error) {
+	if depth > rawDepth {
+		return "", errSlowPath
+	}
+	if id == 0 {
+		return "void", nil
+	}
+	t := m.r.at(id)
+	name, _ := m.r.str(t.nameOff)
+	switch t.kind {
+	case kindStruct:
+		return tagged("struct", string(name)), nil
+	case kindUnion:
+		return tagged("union", string(name)), nil
+	case kindEnum, kindEnum64:
+		return tagged("enum", string(name)), nil
+	case kindFwd:
+		if t.kflag {
+			return tagged("union", string(name)), nil
+		}
+		return tagged("struct", string(name)), nil
+	case kindPtr:
+		s, err := m.spell(t.sizeType, depth+1)
+		return s + " *", err
+	case kindArray:
+		dims := m.appendDim(nil, t)
+		id = m.r.bo.Uint32(t.data)
+		for id != 0 {
+			inner := m.r.at(id)
+			if inner.kind != kindArray {
+				break
+			}
+			if depth > rawDepth {
+				return "", errSlowPath
+			}
+			dims = m.appendDim(dims, inner)
+			id = m.r.bo.Uint32(inner.data)
+			depth++
+		}
+		s, err := m.spell(id, depth+1)
+		return s + " " + string(dims), err
+	case kindConst:
+		s, err := m.spell(t.sizeType, depth+1)
+		return "const " + s, err
+	case kindVolatile:
+		s, err := m.spell(t.sizeType, depth+1)
+		return "volatile " + s, err
+	case kindRestrict:
+		s, err := m.spell(t.sizeType, depth+1)
+		return s + " restrict", err
+	case kindTypeTag:
+		return m.spell(t.sizeType, depth+1)
+	case kindFuncProto:
+		return "fn", nil
+	case kindDeclTag:
+		return "<anon>", nil
+	}
+	if len(name) > 0 {
+		return string(name), nil
+	}
+	return "<anon>", nil
+}
+
+// appendDim appends "[N]" for array t.
+func (m *rawMeasurer) appendDim(b []byte, t rawType) []byte {
+	b = append(b, '[')
+	b = strconv.AppendUint(b, uint64(m.r.bo.Uint32(t.data[8:])), 10)
+	return append(b, ']')
+}

@@ -1,0 +1,254 @@
+package btfsize
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf/btf"
+)
+
+// decodedAll is what --all reports of raw BTF through the type decoder:
+// All, then Info of each type, as Object.Report does without allRaw. ok is
+// false when the decoder refuses the BTF or a type cannot be measured.
+func decodedAll(t testing.TB, raw []byte) (types []TypeInfo, ok bool) {
+	t.Helper()
+	spec, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, false
+	}
+	obj := &Object{Path: "in.btf", Kind: KindRawBTF, spec: spec}
+	all, err := obj.All(false)
+	if err != nil {
+		return nil, false
+	}
+	r := &Report{}
+	for _, f := range all {
+		ti, err := f.Info(HeaderSize)
+		if err != nil {
+			return nil, false
+		}
+		r.Types = append(r.Types, ti)
+	}
+	r.Normalize()
+	return r.Types, true
+}
+
+// rawAll is the same through the raw reader; ok is false where it leaves
+// the BTF to the decoder.
+func rawAll(raw []byte, workers int) (types []TypeInfo, ok bool) {
+	r, err := parseRawTypes(raw)
+	if err != nil || r.checkRefs(workers) != nil {
+		return nil, false
+	}
+	types, err = newRawMeasurer(r).all(HeaderSize, "in.btf", workers)
+	if err != nil {
+		return nil, false
+	}
+	if types == nil {
+		types = []TypeInfo{}
+	}
+	return types, true
+}
+
+// fixtureBTF returns the .BTF sections of the fixtures, both byte orders,
+// and the split fixtures' base.
+func fixtureBTF(t testing.TB) map[string][]byte {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "*.elf"))
+	out := map[string][]byte{}
+	for _, p := range paths {
+		raw, err := readBTF(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		out[filepath.Base(p)] = raw
+	}
+	out["split/base.btf"] = readFixture(t, "split/base.btf")
+	if len(out) < 20 {
+		t.Fatalf("found %d fixtures with BTF", len(out))
+	}
+	return out
+}
+
+// TestRawAllMatchesDecoder: measuring straight from raw BTF gives the very
+// report the type decoder gives, on every fixture and on the host kernel.
+func TestRawAllMatchesDecoder(t *testing.T) {
+	inputs := fixtureBTF(t)
+	if raw, err := os.ReadFile(kernelBTF); err == nil {
+		inputs["vmlinux"] = raw
+	}
+	for name, raw := range inputs {
+		want, ok := decodedAll(t, raw)
+		if !ok {
+			t.Fatalf("%s: the decoder cannot measure it", name)
+		}
+		for _, workers := range []int{1, 2, 3} {
+			got, ok := rawAll(raw, workers)
+			if !ok {
+				t.Fatalf("%s: the raw reader leaves it to the decoder", name)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%s, %d workers: %d types, decoder %d", name, workers, len(got), len(want))
+			}
+			for i := range want {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Fatalf("%s, %d workers: type %d differs:\nraw     %+v\ndecoder %+v", name, workers, i, got[i], want[i])
+				}
+			}
+		}
+		if name == "vmlinux" && len(want) < 1000 {
+			t.Errorf("vmlinux: only %d types", len(want))
+		}
+	}
+}
+
+// TestRawAllLegacyBitfields: bitfields without the kind flag, whose offset
+// and width are in the int type, as old compilers wrote them.
+func TestRawAllLegacyBitfields(t *testing.T) {
+	u32 := &btf.Int{Name: "unsigned int", Size: 4}
+	raw := rawKernelBTF(t, &btf.Struct{Name: "flags", Size: 16, Members: []btf.Member{
+		{Name: "a", Type: u32, Offset: 0, BitfieldSize: 3},
+		{Name: "b", Type: u32, Offset: 3, BitfieldSize: 5},
+		{Name: "c", Type: &btf.Int{Name: "long", Size: 8, Encoding: btf.Signed}, Offset: 64},
+	}})
+	// The builder writes the kind flag; clear it and move each width and
+	// offset into a bitfield int of its own, as legacy BTF does.
+	legacy := toLegacyBitfields(t, raw)
+	want, ok := decodedAll(t, legacy)
+	if !ok {
+		t.Fatal("decoder refuses the legacy BTF")
+	}
+	got, ok := rawAll(legacy, 1)
+	if !ok {
+		t.Fatal("raw reader refuses the legacy BTF")
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("raw %+v\ndecoder %+v", got, want)
+	}
+	m := want[0].Members
+	if m[1].BitSize != 5 || m[1].BitOffset != 3 {
+		t.Errorf("member b: bit offset %d size %d, want 3 and 5", m[1].BitOffset, m[1].BitSize)
+	}
+}
+
+// toLegacyBitfields rewrites the first struct of raw, made by the builder
+// from a struct whose bitfields use the kind flag, into legacy form: no
+// kind flag, and for each bitfield member a new int type carrying the
+// member's bit offset and width.
+func toLegacyBitfields(t *testing.T, raw []byte) []byte {
+	t.Helper()
+	r, err := parseRawTypes(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := bytes.Clone(raw)
+	bo := binary.LittleEndian
+	typeOff := int(bo.Uint32(raw[4:])) + int(bo.Uint32(raw[8:]))
+	var extra []byte
+	next := uint32(r.count() + 1)
+	for id := uint32(1); int(id) <= r.count(); id++ {
+		if r.kind(id) != kindStruct {
+			continue
+		}
+		at := typeOff + int(r.offs[id-1])
+		info := bo.Uint32(out[at+4:])
+		bo.PutUint32(out[at+4:], info&^(1<<31))
+		for i := range int(info & 0xffff) {
+			m := out[at+12+i*12:]
+			off := bo.Uint32(m[8:])
+			bits := off >> 24
+			if bits == 0 {
+				continue
+			}
+			it := r.at(bo.Uint32(m[4:]))
+			// A new int: name, info (kind int), size, then encoding with
+			// the offset within the unit and the width.
+			var rec [16]byte
+			bo.PutUint32(rec[0:], it.nameOff)
+			bo.PutUint32(rec[4:], kindInt<<24)
+			bo.PutUint32(rec[8:], it.sizeType)
+			bo.PutUint32(rec[12:], (off&0xffffff%32)<<16|bits)
+			extra = append(extra, rec[:]...)
+			bo.PutUint32(m[4:], next)
+			bo.PutUint32(m[8:], off&0xffffff-off&0xffffff%32)
+			next++
+		}
+		break
+	}
+	// Append the new ints to the type section and move the strings after.
+	typeEnd := typeOff + int(bo.Uint32(raw[12:]))
+	res := append(append(append([]byte{}, out[:typeEnd]...), extra...), out[typeEnd:]...)
+	bo.PutUint32(res[12:], bo.Uint32(raw[12:])+uint32(len(extra)))
+	bo.PutUint32(res[16:], bo.Uint32(raw[16:])+uint32(len(extra)))
+	return res
+}
+
+// FuzzRawAll: whatever BTF the raw reader measures, the decoder accepts and
+// measures identically; the raw reader never panics.
+func FuzzRawAll(f *testing.F) {
+	for _, raw := range fixtureBTF(f) {
+		if len(raw) < 64<<10 {
+			f.Add(raw)
+		}
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		r, err := parseRawTypes(raw)
+		if err != nil {
+			return
+		}
+		if _, err := btf.LoadSpecFromReader(bytes.NewReader(raw)); err != nil {
+			t.Fatalf("raw reader accepts what the decoder refuses: %v", err)
+		}
+		if r.checkRefs(2) != nil {
+			return
+		}
+		got, ok := rawAll(raw, 2)
+		if !ok {
+			return
+		}
+		want, ok := decodedAll(t, raw)
+		if !ok {
+			t.Fatal("raw reader measures what the decoder cannot")
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("raw %+v\ndecoder %+v", got, want)
+		}
+	})
+}
+
+// TestRawAllFallsBack: BTF holding a type that cannot be measured is left
+// to the decoder, which reports the others and warns of that one.
+func TestRawAllFallsBack(t *testing.T) {
+	long := &btf.Int{Name: "long", Size: 8, Encoding: btf.Signed}
+	raw := rawKernelBTF(t,
+		&btf.Struct{Name: "ok", Size: 8, Members: []btf.Member{{Name: "a", Type: long}}},
+		&btf.Struct{Name: "broken", Size: 8, Members: []btf.Member{{Name: "f", Type: &btf.Fwd{Name: "later"}}}},
+	)
+	if _, ok := rawAll(raw, 1); ok {
+		t.Fatal("raw reader measured a struct holding a forward declaration")
+	}
+	path := filepath.Join(t.TempDir(), "in.btf")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	r, err := obj.Report(Request{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Types) != 1 || r.Types[0].Name != "struct ok" {
+		t.Errorf("types %+v, want struct ok alone", r.Types)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0].Message, "struct broken: cannot measure") {
+		t.Errorf("warnings %+v, want one about struct broken", r.Warnings)
+	}
+}
