@@ -72,7 +72,7 @@ FIXTURE_OBJS := \
 	$(foreach n,$(FIXTURE_STRIPPED),testdata/$(n)-el.stripped.elf testdata/$(n)-eb.stripped.elf) \
 	testdata/linked-el.elf \
 	testdata/diff/event-old.elf testdata/diff/event-new.elf \
-	testdata/split/base.btf testdata/split/module.btf \
+	testdata/split/base.btf testdata/split/module.btf testdata/split/base.elf \
 	$(BAD_INPUTS)
 
 FIXTURE_HEADERS := testdata/include/bpf_defs.h testdata/ringbuf.h testdata/compat.bpf.h
@@ -113,6 +113,11 @@ testdata/split/base.btf: testdata/split/base.c
 	$(CC) -g -c $< -o $(@D)/base.o
 	$(PAHOLE) --btf_encode_detached=$@ $(@D)/base.o && chmod 644 $@
 	rm -f $(@D)/base.o
+
+# The same "vmlinux" as an ELF image: DWARF, and .BTF encoded from it.
+testdata/split/base.elf: testdata/split/base.c
+	$(CC) -g -c $< -o $@
+	$(PAHOLE) -J $@ && chmod 644 $@
 
 testdata/split/module.btf: testdata/split/module.c testdata/split/base.btf
 	$(CC) -g -c $< -o $(@D)/module.o

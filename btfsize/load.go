@@ -120,6 +120,10 @@ func Open(path string, opts Options) (obj *Object, err error) {
 
 // OpenKernel loads the running kernel's BTF.
 func OpenKernel() (*Object, error) {
+	if obj, err := open(kernelBTF, Options{}); err == nil && obj.Kind == KindRawBTF {
+		obj.Kind = KindKernel
+		return obj, nil
+	}
 	spec, err := btf.LoadKernelSpec()
 	if err != nil {
 		return nil, fmt.Errorf("kernel BTF: %w (is CONFIG_DEBUG_INFO_BTF enabled?)", err)
@@ -210,28 +214,41 @@ func openELF(f *os.File, path string) (*Object, error) {
 	if ef.Machine == elf.EM_BPF {
 		obj.Kind = KindObject
 	}
-	if ef.Section(".BTF") != nil {
+	if sec := ef.Section(".BTF"); sec != nil && obj.Kind == KindELF && sec.Type != elf.SHT_NOBITS {
+		// A vmlinux image: measured from the raw section, decoded if need be.
+		raw, err := sec.Data()
+		if err != nil {
+			return nil, fmt.Errorf(".BTF: %w", err)
+		}
+		load := func() (*btf.Spec, error) {
+			spec, _, err := loadELFBTF(f, obj.Kind)
+			return spec, err
+		}
+		if err := obj.useRawBTF(raw, load); err != nil {
+			return nil, err
+		}
+	} else if sec != nil {
 		spec, ext, err := loadELFBTF(f, obj.Kind)
 		if err != nil {
 			return nil, err
 		}
 		obj.spec, obj.ext = spec, ext
 	}
-	if obj.Kind == KindELF && obj.spec != nil {
+	if obj.Kind == KindELF && obj.hasBTF() {
 		// A vmlinux image: its .BTF has every type, and its DWARF is
 		// hundreds of megabytes that would take longer than everything else.
 		return obj, nil
 	}
 	d, err := loadDWARF(ef)
 	if err != nil {
-		if obj.spec == nil {
+		if !obj.hasBTF() {
 			return nil, err
 		}
 		// The BTF still gives every type the programs use.
 		d = nil
 	}
 	obj.DWARF = d
-	if obj.spec == nil && obj.DWARF == nil {
+	if !obj.hasBTF() && obj.DWARF == nil {
 		return nil, ErrNoTypeInfo
 	}
 	return obj, nil
@@ -294,17 +311,24 @@ func openRawBTF(f *os.File, path string, opts Options) (*Object, error) {
 		}
 		return spec, nil
 	}
-	obj.raw, err = parseRawTypes(raw)
-	if err != nil {
-		// The decoder's own words for what is wrong, or, should it read
-		// what the raw reader refuses, its types.
-		if obj.spec, err = load(); err != nil {
-			return nil, err
-		}
-		return obj, nil
+	if err := obj.useRawBTF(raw, load); err != nil {
+		return nil, err
 	}
-	obj.loadSpec = load
 	return obj, nil
+}
+
+// useRawBTF indexes raw BTF for measuring without decoding, and leaves
+// decoding to load, on first use. BTF the index refuses is decoded now: for
+// the decoder's own words on what is wrong, or, should it read what the
+// index refuses, for its types.
+func (o *Object) useRawBTF(raw []byte, load func() (*btf.Spec, error)) error {
+	r, err := parseRawTypes(raw)
+	if err != nil {
+		o.spec, err = load()
+		return err
+	}
+	o.raw, o.loadSpec = r, load
+	return nil
 }
 
 // readAll reads f whole, in one read when its size is known.

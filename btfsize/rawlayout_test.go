@@ -252,3 +252,37 @@ func TestRawAllFallsBack(t *testing.T) {
 		t.Errorf("warnings %+v, want one about struct broken", r.Warnings)
 	}
 }
+
+// TestKernelImageAll: a kernel image (an ELF with DWARF and .BTF, as pahole
+// -J writes vmlinux) reports the same types as its raw BTF, both measured
+// from the raw bytes without decoding a type.
+func TestKernelImageAll(t *testing.T) {
+	var reports [2]*Report
+	for i, name := range []string{"split/base.elf", "split/base.btf"} {
+		obj, err := Open(filepath.Join("..", "testdata", name), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer obj.Close()
+		if obj.raw == nil {
+			t.Fatalf("%s: no raw BTF index", name)
+		}
+		r, err := obj.Report(Request{All: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obj.spec != nil {
+			t.Errorf("%s: decoded for --all", name)
+		}
+		for j := range r.Types {
+			r.Types[j].Object = ""
+		}
+		reports[i] = r
+	}
+	if len(reports[0].Types) != 2 {
+		t.Fatalf("%d types", len(reports[0].Types))
+	}
+	if !reflect.DeepEqual(reports[0], reports[1]) {
+		t.Errorf("image %+v\nraw %+v", reports[0], reports[1])
+	}
+}
