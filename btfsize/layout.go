@@ -3,6 +3,7 @@ package btfsize
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/cilium/ebpf/btf"
@@ -52,6 +53,10 @@ type Layout struct {
 	OptimalSize uint32
 	// OptimalOrder lists member indexes (into Members) in the optimal order.
 	OptimalOrder []int
+
+	// scratch holds the blocks optimize sorts, kept for the next layout
+	// when one Layout measures many types.
+	scratch []block
 }
 
 // MemberLayout is one member of a Layout.
@@ -345,6 +350,18 @@ func (m *MemberLayout) unitEnd() btf.Bits {
 	return end
 }
 
+// unitStart is where the storage unit of bitfield m starts, in bits (a unit
+// of a byte for a type of no size); its own offset for a unit too large to
+// count in bits.
+func (m *MemberLayout) unitStart() btf.Bits {
+	size := max(m.Size, 1)
+	if size > math.MaxUint32/8 {
+		return m.BitOffset
+	}
+	unit := btf.Bits(size) * 8
+	return m.BitOffset / unit * unit
+}
+
 // dataEnd is the bit after the last bit m occupies.
 func (m *MemberLayout) dataEnd() btf.Bits {
 	if m.BitSize != 0 {
@@ -411,8 +428,7 @@ func (l *Layout) measureGaps() {
 func (l *Layout) leadingGap(m *MemberLayout) {
 	start := m.BitOffset
 	if m.BitSize != 0 && m.Size > 0 {
-		unit := btf.Bits(m.Size) * 8
-		start = m.BitOffset / unit * unit
+		start = m.unitStart()
 		if bits := m.BitOffset - start; bits > 0 {
 			l.BitHoles++
 			l.BitHoleBits += bits
@@ -473,7 +489,7 @@ type block struct {
 // optimize computes the optimal member order. Unions, packed types and types
 // with at most one member keep their order and size.
 func (l *Layout) optimize() {
-	l.OptimalOrder = make([]int, len(l.Members))
+	l.OptimalOrder = slices.Grow(l.OptimalOrder[:0], len(l.Members))[:len(l.Members)]
 	for i := range l.OptimalOrder {
 		l.OptimalOrder[i] = i
 	}
@@ -482,12 +498,13 @@ func (l *Layout) optimize() {
 		return
 	}
 	blocks := l.blocks()
+	l.scratch = blocks
 	tail := 0
 	if n := len(blocks); n > 0 && l.isFlexible(blocks[n-1]) {
 		// A flexible array member must stay last.
 		tail = 1
 	}
-	sorted := slices.Clone(blocks[:len(blocks)-tail])
+	sorted := blocks[:len(blocks)-tail]
 	slices.SortStableFunc(sorted, func(a, b block) int {
 		// Largest alignment first: no member then needs a hole before it.
 		if a.align != b.align {
@@ -533,7 +550,7 @@ func (l *Layout) isFlexible(b block) bool {
 
 // blocks groups members into units that move together.
 func (l *Layout) blocks() []block {
-	var bs []block
+	bs := l.scratch[:0]
 	for i := 0; i < len(l.Members); i++ {
 		m := &l.Members[i]
 		b := block{first: i, last: i, size: m.Size, align: m.Align}
@@ -544,7 +561,7 @@ func (l *Layout) blocks() []block {
 				b.last = i
 				unit = max(unit, l.Members[i].unitEnd())
 			}
-			start := m.BitOffset / (btf.Bits(max(m.Size, 1)) * 8) * (btf.Bits(max(m.Size, 1)) * 8)
+			start := m.unitStart()
 			b.size = uint32(align8(unit-start) / 8)
 		}
 		bs = append(bs, b)
