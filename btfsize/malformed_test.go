@@ -244,6 +244,7 @@ func FuzzOpen(f *testing.F) {
 				return
 			}
 		}
+		obj.Report(Request{All: true}) // through the raw BTF index, where there is one
 		all, err := obj.All(false)
 		if err != nil {
 			return

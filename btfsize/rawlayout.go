@@ -1,6 +1,7 @@
 package btfsize
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"slices"
@@ -32,11 +33,17 @@ type rawMeasurer struct {
 	sizes  []int64  // by type id; -1 until known
 	aligns []uint32 // by type id; 0 until known
 	names  []string // by type id; "" until known
+	flex   []uint8  // by type id: 0 until known, then flexFalse or flexTrue
 }
+
+const (
+	flexFalse = 1
+	flexTrue  = 2
+)
 
 func newRawMeasurer(r *rawTypes) *rawMeasurer {
 	n := r.count() + 1
-	m := &rawMeasurer{r: r, sizes: make([]int64, n), aligns: make([]uint32, n), names: make([]string, n)}
+	m := &rawMeasurer{r: r, sizes: make([]int64, n), aligns: make([]uint32, n), names: make([]string, n), flex: make([]uint8, n)}
 	for i := range m.sizes {
 		m.sizes[i] = -1
 	}
@@ -45,25 +52,35 @@ func newRawMeasurer(r *rawTypes) *rawMeasurer {
 
 // all measures every named struct and union, and typedef of one, as
 // Object.All and Found.Info do for BTF without DWARF, in the order
-// Report.Normalize gives them. Workers measure parts of the list each.
+// Report.Normalize gives them. Workers each find the candidates among a
+// part of the types, then measure a part of the list, with a memo of
+// their own.
 func (m *rawMeasurer) all(hdr uint64, path string, workers int) ([]TypeInfo, error) {
-	cands, err := m.candidates()
+	workers = max(1, min(workers, m.r.count()/5000))
+	ms := make([]*rawMeasurer, workers)
+	found := make([][]candidate, workers)
+	err := parallel(workers, func(w int) error {
+		ms[w] = m
+		if w > 0 {
+			ms[w] = newRawMeasurer(m.r)
+		}
+		var err error
+		found[w], err = ms[w].candidates(uint32(1+w*m.r.count()/workers), uint32(1+(w+1)*m.r.count()/workers))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
+	cands := dedupe(slices.Concat(found...))
 	out := make([]TypeInfo, len(cands))
-	workers = max(1, min(workers, len(cands)/500))
 	err = parallel(workers, func(w int) error {
-		mm := m
-		if w > 0 {
-			mm = newRawMeasurer(m.r)
-		}
 		var l Layout
+		var slab infoSlab
 		for i := w * len(cands) / workers; i < (w+1)*len(cands)/workers; i++ {
-			if err := mm.measure(cands[i].id, cands[i].composite, &l); err != nil {
+			if err := ms[w].measure(cands[i].id, cands[i].composite, &l); err != nil {
 				return err
 			}
-			out[i] = l.Info(hdr)
+			out[i] = l.info(hdr, &slab)
 			out[i].Object, out[i].Source = path, "btf"
 		}
 		return nil
@@ -74,35 +91,20 @@ func (m *rawMeasurer) all(hdr uint64, path string, workers int) ([]TypeInfo, err
 	return out, nil
 }
 
-// candidate is a type all reports: id, the struct or union behind it, and
-// its name as reported.
+// candidate is a type all reports: id, the struct or union behind it, its
+// name as reported and its size.
 type candidate struct {
 	id, composite uint32
 	name          string
+	size          int64
 }
 
-// candidates lists the types Object.All would give, without the twins of
-// one kind, name and size, sorted by name as Report.Normalize sorts them.
-func (m *rawMeasurer) candidates() ([]candidate, error) {
-	type key struct {
-		kind uint32
-		name string
-		size int64
-	}
-	n := 0
-	for id := uint32(1); int(id) <= m.r.count(); id++ {
-		if k := m.r.kind(id); k == kindStruct || k == kindUnion || k == kindTypedef {
-			n++
-		}
-	}
-	seen := make(map[key]bool, n)
-	out := make([]candidate, 0, n)
-	for id := uint32(1); int(id) <= m.r.count(); id++ {
-		if k := m.r.kind(id); k != kindStruct && k != kindUnion && k != kindTypedef {
-			continue
-		}
-		t := m.r.at(id)
-		if t.nameOff == 0 {
+// candidates lists the named structs, unions and typedefs of one among
+// types from to to-1.
+func (m *rawMeasurer) candidates(from, to uint32) ([]candidate, error) {
+	var out []candidate
+	for id := from; id < to; id++ {
+		if k := m.r.kind(id); (k != kindStruct && k != kindUnion && k != kindTypedef) || m.r.name(m.r.nameOff(id)) == "" {
 			continue
 		}
 		c, ok, err := m.composite(id)
@@ -112,24 +114,42 @@ func (m *rawMeasurer) candidates() ([]candidate, error) {
 		if !ok {
 			continue
 		}
-		name, _ := m.r.str(t.nameOff)
 		size, err := m.sizeof(id)
 		if err != nil {
 			return nil, err
 		}
-		k := key{t.kind, string(name), size}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		spelled, err := m.typeName(id)
+		name, err := m.typeName(id)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, candidate{id, c, spelled})
+		out = append(out, candidate{id, c, name, size})
 	}
-	slices.SortStableFunc(out, func(a, b candidate) int { return strings.Compare(a.name, b.name) })
 	return out, nil
+}
+
+// dedupe sorts candidates by name, then id (the order a stable sort by name
+// of types in id order gives), and drops each that an earlier one of the
+// same name and size makes a twin, as Object.All does. The reported name
+// tells the kind ("struct s", "union u", typedef "t"), so twins are
+// neighbours.
+func dedupe(cands []candidate) []candidate {
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	out := cands[:0]
+	group := 0 // where the candidates of the current name start in out
+	for _, c := range cands {
+		if len(out) > 0 && out[len(out)-1].name != c.name {
+			group = len(out)
+		}
+		if !slices.ContainsFunc(out[group:], func(k candidate) bool { return k.size == c.size }) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // parallel runs f(0) … f(n-1) at once and returns the first error.
@@ -151,6 +171,9 @@ func (m *rawMeasurer) composite(id uint32) (uint32, bool, error) {
 		if id == 0 {
 			return 0, false, nil
 		}
+		if !m.r.valid(id) {
+			return 0, false, errSlowPath
+		}
 		t := m.r.at(id)
 		switch t.kind {
 		case kindStruct, kindUnion:
@@ -171,8 +194,9 @@ func (m *rawMeasurer) measure(id, c uint32, l *Layout) error {
 		return err
 	}
 	t := m.r.at(c)
-	members := l.Members[:0]
-	*l = Layout{Name: name, Union: t.kind == kindUnion, Size: t.sizeType}
+	// l is reused from type to type: keep its buffers.
+	members, order, scratch := l.Members[:0], l.OptimalOrder[:0], l.scratch
+	*l = Layout{Name: name, Union: t.kind == kindUnion, Size: t.sizeType, OptimalOrder: order, scratch: scratch}
 	if l.Align, err = m.alignof(c, 0); err != nil {
 		return err
 	}
@@ -197,9 +221,8 @@ func (m *rawMeasurer) measure(id, c uint32, l *Layout) error {
 		if err != nil {
 			return err
 		}
-		mname, _ := m.r.str(nameOff)
 		members = append(members, MemberLayout{
-			Name:      string(mname),
+			Name:      m.r.name(nameOff),
 			TypeName:  tn,
 			Offset:    uint32(off / 8),
 			Size:      uint32(size),
@@ -220,14 +243,14 @@ func (m *rawMeasurer) measure(id, c uint32, l *Layout) error {
 // width (legacy bitfields).
 func (m *rawMeasurer) member(t rawType, i int) (nameOff, typ uint32, off, bits btf.Bits) {
 	b := t.data[i*12:]
-	nameOff, typ, raw := m.r.bo.Uint32(b), m.r.bo.Uint32(b[4:]), m.r.bo.Uint32(b[8:])
+	nameOff, typ, raw := m.r.u32(b), m.r.u32(b[4:]), m.r.u32(b[8:])
 	if t.kflag {
 		return nameOff, typ, btf.Bits(raw & 0xffffff), btf.Bits(raw >> 24)
 	}
 	off = btf.Bits(raw)
-	if typ != 0 && m.r.kind(typ) == kindInt {
+	if typ != 0 && m.r.valid(typ) && m.r.kind(typ) == kindInt {
 		it := m.r.at(typ)
-		enc := m.r.bo.Uint32(it.data)
+		enc := m.r.u32(it.data)
 		intOff, intBits := btf.Bits(enc>>16&0xff), btf.Bits(enc&0xff)
 		if intOff > 0 || uint32(intBits/8) != it.sizeType {
 			return nameOff, typ, off + intOff, intBits
@@ -238,6 +261,9 @@ func (m *rawMeasurer) member(t rawType, i int) (nameOff, typ uint32, off, bits b
 
 // sizeof is btf.Sizeof of type id.
 func (m *rawMeasurer) sizeof(id uint32) (int64, error) {
+	if !m.r.valid(id) {
+		return 0, errSlowPath
+	}
 	if s := m.sizes[id]; s >= 0 {
 		return s, nil
 	}
@@ -247,16 +273,19 @@ func (m *rawMeasurer) sizeof(id uint32) (int64, error) {
 			m.sizes[start] = 0
 			return 0, nil
 		}
+		if !m.r.valid(id) {
+			return 0, errSlowPath
+		}
 		t := m.r.at(id)
 		var elem int64
 		switch t.kind {
 		case kindArray:
-			nelems := int64(m.r.bo.Uint32(t.data[8:]))
+			nelems := int64(m.r.u32(t.data[8:]))
 			if n > 0 && nelems > math.MaxInt64/n {
 				return 0, errSlowPath
 			}
 			n *= nelems
-			id = m.r.bo.Uint32(t.data)
+			id = m.r.u32(t.data)
 			continue
 		case kindTypedef, kindConst, kindVolatile, kindRestrict, kindTypeTag:
 			id = t.sizeType
@@ -279,7 +308,7 @@ func (m *rawMeasurer) sizeof(id uint32) (int64, error) {
 
 // alignof is Alignof of type id, reached at depth.
 func (m *rawMeasurer) alignof(id uint32, depth int) (uint32, error) {
-	if depth > rawDepth || id == 0 {
+	if depth > rawDepth || id == 0 || !m.r.valid(id) {
 		return 0, errSlowPath
 	}
 	if a := m.aligns[id]; a > 0 {
@@ -296,7 +325,7 @@ func (m *rawMeasurer) alignof(id uint32, depth int) (uint32, error) {
 	case kindTypedef, kindConst, kindVolatile, kindRestrict, kindTypeTag:
 		a, err = m.alignof(t.sizeType, depth+1)
 	case kindArray:
-		a, err = m.alignof(m.r.bo.Uint32(t.data), depth+1)
+		a, err = m.alignof(m.r.u32(t.data), depth+1)
 	case kindStruct, kindUnion:
 		a, err = m.compositeAlign(t, depth)
 	default:
@@ -332,16 +361,36 @@ func (m *rawMeasurer) compositeAlign(t rawType, depth int) (uint32, error) {
 // flexible reports an array of no elements behind typedefs and qualifiers,
 // as btf.UnderlyingType sees it.
 func (m *rawMeasurer) flexible(id uint32) (bool, error) {
+	if !m.r.valid(id) {
+		return false, errSlowPath
+	}
+	if f := m.flex[id]; f != 0 {
+		return f == flexTrue, nil
+	}
+	flex, err := m.underlyingFlexible(id)
+	if err == nil {
+		m.flex[id] = flexFalse
+		if flex {
+			m.flex[id] = flexTrue
+		}
+	}
+	return flex, err
+}
+
+func (m *rawMeasurer) underlyingFlexible(id uint32) (bool, error) {
 	for range rawDepth {
 		if id == 0 {
 			return false, nil
+		}
+		if !m.r.valid(id) {
+			return false, errSlowPath
 		}
 		t := m.r.at(id)
 		switch t.kind {
 		case kindTypedef, kindConst, kindVolatile, kindRestrict, kindTypeTag:
 			id = t.sizeType
 		case kindArray:
-			return m.r.bo.Uint32(t.data[8:]) == 0, nil
+			return m.r.u32(t.data[8:]) == 0, nil
 		default:
 			return false, nil
 		}
@@ -351,6 +400,9 @@ func (m *rawMeasurer) flexible(id uint32) (bool, error) {
 
 // typeName is TypeName of type id.
 func (m *rawMeasurer) typeName(id uint32) (string, error) {
+	if !m.r.valid(id) {
+		return "", errSlowPath
+	}
 	if n := m.names[id]; n != "" {
 		return n, nil
 	}
@@ -362,33 +414,33 @@ func (m *rawMeasurer) typeName(id uint32) (string, error) {
 }
 
 func (m *rawMeasurer) spell(id uint32, depth int) (string, error) {
-	if depth > rawDepth {
+	if depth > rawDepth || !m.r.valid(id) {
 		return "", errSlowPath
 	}
 	if id == 0 {
 		return "void", nil
 	}
 	t := m.r.at(id)
-	name, _ := m.r.str(t.nameOff)
+	name := m.r.name(t.nameOff)
 	switch t.kind {
 	case kindStruct:
-		return tagged("struct", string(name)), nil
+		return tagged("struct", name), nil
 	case kindUnion:
-		return tagged("union", string(name)), nil
+		return tagged("union", name), nil
 	case kindEnum, kindEnum64:
-		return tagged("enum", string(name)), nil
+		return tagged("enum", name), nil
 	case kindFwd:
 		if t.kflag {
-			return tagged("union", string(name)), nil
+			return tagged("union", name), nil
 		}
-		return tagged("struct", string(name)), nil
+		return tagged("struct", name), nil
 	case kindPtr:
 		s, err := m.spell(t.sizeType, depth+1)
 		return s + " *", err
 	case kindArray:
 		dims := m.appendDim(nil, t)
-		id = m.r.bo.Uint32(t.data)
-		for id != 0 {
+		id = m.r.u32(t.data)
+		for id != 0 && m.r.valid(id) {
 			inner := m.r.at(id)
 			if inner.kind != kindArray {
 				break
@@ -397,7 +449,7 @@ func (m *rawMeasurer) spell(id uint32, depth int) (string, error) {
 				return "", errSlowPath
 			}
 			dims = m.appendDim(dims, inner)
-			id = m.r.bo.Uint32(inner.data)
+			id = m.r.u32(inner.data)
 			depth++
 		}
 		s, err := m.spell(id, depth+1)
@@ -418,8 +470,8 @@ func (m *rawMeasurer) spell(id uint32, depth int) (string, error) {
 	case kindDeclTag:
 		return "<anon>", nil
 	}
-	if len(name) > 0 {
-		return string(name), nil
+	if name != "" {
+		return name, nil
 	}
 	return "<anon>", nil
 }
@@ -427,6 +479,6 @@ func (m *rawMeasurer) spell(id uint32, depth int) (string, error) {
 // appendDim appends "[N]" for array t.
 func (m *rawMeasurer) appendDim(b []byte, t rawType) []byte {
 	b = append(b, '[')
-	b = strconv.AppendUint(b, uint64(m.r.bo.Uint32(t.data[8:])), 10)
+	b = strconv.AppendUint(b, uint64(m.r.u32(t.data[8:])), 10)
 	return append(b, ']')
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf/btf"
 )
@@ -39,14 +40,16 @@ func decodedAll(t testing.TB, raw []byte) (types []TypeInfo, ok bool) {
 }
 
 // rawAll is the same through the raw reader; ok is false where it leaves
-// the BTF to the decoder.
+// the BTF to the decoder. It measures even when the references check fails,
+// as allRaw does while the check runs: that must not panic.
 func rawAll(raw []byte, workers int) (types []TypeInfo, ok bool) {
 	r, err := parseRawTypes(raw)
-	if err != nil || r.checkRefs(workers) != nil {
+	if err != nil {
 		return nil, false
 	}
+	refs := r.checkRefs(workers)
 	types, err = newRawMeasurer(r).all(HeaderSize, "in.btf", workers)
-	if err != nil {
+	if err != nil || refs != nil {
 		return nil, false
 	}
 	if types == nil {
@@ -197,15 +200,17 @@ func FuzzRawAll(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		r, err := parseRawTypes(raw)
-		if err != nil {
+		start := time.Now()
+		defer func() {
+			if d := time.Since(start); d > time.Second {
+				t.Fatalf("%d bytes took %v", len(raw), d)
+			}
+		}()
+		if _, err := parseRawTypes(raw); err != nil {
 			return
 		}
 		if _, err := btf.LoadSpecFromReader(bytes.NewReader(raw)); err != nil {
 			t.Fatalf("raw reader accepts what the decoder refuses: %v", err)
-		}
-		if r.checkRefs(2) != nil {
-			return
 		}
 		got, ok := rawAll(raw, 2)
 		if !ok {
@@ -284,5 +289,29 @@ func TestKernelImageAll(t *testing.T) {
 	}
 	if !reflect.DeepEqual(reports[0], reports[1]) {
 		t.Errorf("image %+v\nraw %+v", reports[0], reports[1])
+	}
+}
+
+// TestHugeBitfieldUnit: a bitfield whose type is 512 MiB has a storage unit
+// too large to count in bits; both readers measure it without dividing by
+// the zero that unit wraps to.
+func TestHugeBitfieldUnit(t *testing.T) {
+	u8 := &btf.Int{Name: "u8", Size: 1}
+	raw := rawKernelBTF(t, &btf.Struct{Name: "huge", Size: 1 << 29, Members: []btf.Member{
+		{Name: "f", Type: &btf.Array{Index: u8, Type: u8, Nelems: 1 << 29}, Offset: 5, BitfieldSize: 3},
+	}})
+	want, ok := decodedAll(t, raw)
+	if !ok {
+		t.Fatal("decoder cannot measure it")
+	}
+	got, ok := rawAll(raw, 1)
+	if !ok {
+		t.Fatal("raw reader leaves it to the decoder")
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("raw %+v\ndecoder %+v", got, want)
+	}
+	if m := want[0].Members[0]; m.BitOffset != 5 || m.BitSize != 3 {
+		t.Errorf("member %+v", m)
 	}
 }

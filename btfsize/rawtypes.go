@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // rawTypes indexes raw BTF (include/uapi/linux/btf.h) without decoding it:
@@ -13,6 +14,7 @@ import (
 // without building a Go value for each of its 100,000 types.
 type rawTypes struct {
 	bo    binary.ByteOrder
+	big   bool     // bo is big-endian
 	types []byte   // the type section
 	strs  []byte   // the string section
 	offs  []uint32 // offs[id-1] is where type id starts in types
@@ -109,19 +111,19 @@ func parseRawTypes(raw []byte) (*rawTypes, error) {
 	if len(strs) > 0 && (strs[0] != 0 || strs[len(strs)-1] != 0) {
 		return nil, errors.New("btf string section is not NUL-delimited")
 	}
-	r := &rawTypes{bo: bo, types: types, strs: strs}
+	r := &rawTypes{bo: bo, big: bo == binary.BigEndian, types: types, strs: strs}
 	r.offs = make([]uint32, 0, len(types)/32)
 	r.infos = make([]uint32, 0, len(types)/32)
 	for off := 0; off < len(types); {
 		if len(types)-off < 12 {
 			return nil, errors.New("btf type section truncated")
 		}
-		info := bo.Uint32(types[off+4:])
+		info := r.u32(types[off+4:])
 		fixed, each := kindData(info >> 24 & 0x1f)
 		if fixed < 0 {
 			return nil, fmt.Errorf("btf: unknown kind %d (a newer btfsize may read it)", info>>24&0x1f)
 		}
-		if _, ok := r.str(bo.Uint32(types[off:])); !ok {
+		if !r.validName(r.u32(types[off:])) {
 			return nil, fmt.Errorf("btf type %d: name out of bounds", len(r.offs)+1)
 		}
 		end := off + 12 + fixed + each*int(info&0xffff)
@@ -135,16 +137,41 @@ func parseRawTypes(raw []byte) (*rawTypes, error) {
 	return r, nil
 }
 
+// u32 reads a number in the byte order of r: inlined, unlike a call
+// through binary.ByteOrder, in loops over every type.
+func (r *rawTypes) u32(b []byte) uint32 {
+	if r.big {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// validName reports whether off starts a string of the section. The
+// section ends with NUL, so every string that starts in it ends in it.
+func (r *rawTypes) validName(off uint32) bool {
+	return off == 0 || uint64(off) < uint64(len(r.strs)) && r.strs[off-1] == 0
+}
+
 // str returns the string at off, which must start a string of the section.
 func (r *rawTypes) str(off uint32) ([]byte, bool) {
 	if off == 0 {
 		return nil, true
 	}
-	if uint64(off) >= uint64(len(r.strs)) || r.strs[off-1] != 0 {
+	if !r.validName(off) {
 		return nil, false
 	}
 	s := r.strs[off:]
 	return s[:bytes.IndexByte(s, 0)], true
+}
+
+// name returns the string at off, which str has found valid, without
+// copying it: the raw bytes are never written once read.
+func (r *rawTypes) name(off uint32) string {
+	b, _ := r.str(off)
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // rawType is the btf_type record of one type and the data that follows it.
@@ -161,6 +188,9 @@ type rawType struct {
 // count is the number of types, void excluded.
 func (r *rawTypes) count() int { return len(r.offs) }
 
+// nameOff returns the name offset of type id (1 to count).
+func (r *rawTypes) nameOff(id uint32) uint32 { return r.u32(r.types[r.offs[id-1]:]) }
+
 // kind returns the kind of type id (1 to count).
 func (r *rawTypes) kind(id uint32) uint32 { return r.infos[id-1] >> 24 & 0x1f }
 
@@ -169,14 +199,15 @@ func (r *rawTypes) at(id uint32) rawType {
 	b := r.types[r.offs[id-1]:]
 	info := r.infos[id-1]
 	t := rawType{
-		nameOff:  r.bo.Uint32(b),
+		nameOff:  r.u32(b),
 		kind:     info >> 24 & 0x1f,
 		vlen:     int(info & 0xffff),
 		kflag:    info>>31 == 1,
-		sizeType: r.bo.Uint32(b[8:]),
+		sizeType: r.u32(b[8:]),
 	}
-	fixed, each := kindData(t.kind)
-	t.data = b[12 : 12+fixed+each*t.vlen]
+	// The data runs to the end of the section: parseRawTypes has checked
+	// that what the kind says follows the record is there.
+	t.data = b[12:]
 	return t
 }
 
@@ -197,50 +228,87 @@ func (r *rawTypes) checkRefs(workers int) error {
 func (r *rawTypes) checkRange(from, to uint32) error {
 	for id := from; id < to; id++ {
 		t := r.at(id)
-		refs := func(ids ...uint32) error {
-			for _, ref := range ids {
-				if !r.valid(ref) {
-					return fmt.Errorf("btf type %d: refers to type %d of %d", id, ref, r.count())
+		// Each entry of the data: a name (nameAt) and a type (typeAt), at
+		// byte offsets within an entry of each bytes; -1 for none.
+		var nameAt, typeAt, each int
+		switch t.kind {
+		case kindPtr, kindTypedef, kindVolatile, kindConst, kindRestrict, kindFunc, kindVar, kindTypeTag:
+			if !r.valid(t.sizeType) {
+				return r.badRef(id, t.sizeType)
+			}
+			continue
+		case kindDeclTag:
+			if err := r.checkDeclTag(id, t); err != nil {
+				return err
+			}
+			continue
+		case kindArray:
+			if elem, index := r.u32(t.data), r.u32(t.data[4:]); !r.valid(elem) || !r.valid(index) {
+				return r.badRef(id, max(elem, index))
+			}
+			continue
+		case kindStruct, kindUnion:
+			nameAt, typeAt, each = 0, 4, 12
+		case kindEnum:
+			nameAt, typeAt, each = 0, -1, 8
+		case kindEnum64:
+			nameAt, typeAt, each = 0, -1, 12
+		case kindFuncProto:
+			if !r.valid(t.sizeType) {
+				return r.badRef(id, t.sizeType)
+			}
+			nameAt, typeAt, each = 0, 4, 8
+		case kindDatasec:
+			nameAt, typeAt, each = -1, 0, 12
+		default:
+			continue
+		}
+		for i := range t.vlen {
+			e := t.data[i*each:]
+			if nameAt >= 0 {
+				if !r.validName(r.u32(e[nameAt:])) {
+					return fmt.Errorf("btf type %d: name of entry %d out of bounds", id, i)
 				}
 			}
-			return nil
-		}
-		name := func(off uint32) error {
-			if _, ok := r.str(off); !ok {
-				return fmt.Errorf("btf type %d: name out of bounds", id)
+			if typeAt >= 0 {
+				if ref := r.u32(e[typeAt:]); !r.valid(ref) {
+					return r.badRef(id, ref)
+				}
 			}
-			return nil
-		}
-		var err error
-		switch t.kind {
-		case kindPtr, kindTypedef, kindVolatile, kindConst, kindRestrict, kindFunc, kindVar, kindDeclTag, kindTypeTag:
-			err = refs(t.sizeType)
-		case kindArray:
-			err = refs(r.bo.Uint32(t.data), r.bo.Uint32(t.data[4:]))
-		case kindStruct, kindUnion:
-			for i := 0; i < t.vlen && err == nil; i++ {
-				m := t.data[i*12:]
-				err = errors.Join(name(r.bo.Uint32(m)), refs(r.bo.Uint32(m[4:])))
-			}
-		case kindEnum, kindEnum64:
-			each := len(t.data) / max(t.vlen, 1)
-			for i := 0; i < t.vlen && err == nil; i++ {
-				err = name(r.bo.Uint32(t.data[i*each:]))
-			}
-		case kindFuncProto:
-			err = refs(t.sizeType)
-			for i := 0; i < t.vlen && err == nil; i++ {
-				p := t.data[i*8:]
-				err = errors.Join(name(r.bo.Uint32(p)), refs(r.bo.Uint32(p[4:])))
-			}
-		case kindDatasec:
-			for i := 0; i < t.vlen && err == nil; i++ {
-				err = refs(r.bo.Uint32(t.data[i*12:]))
-			}
-		}
-		if err != nil {
-			return err
 		}
 	}
 	return nil
+}
+
+// checkDeclTag checks a decl tag as the decoder does: it tags a variable
+// or typedef as a whole, a struct or union as a whole or one of its
+// members, or a function or one of its parameters.
+func (r *rawTypes) checkDeclTag(id uint32, t rawType) error {
+	target := t.sizeType
+	if target == 0 || !r.valid(target) {
+		return r.badRef(id, target)
+	}
+	idx := int64(int32(r.u32(t.data)))
+	tt := r.at(target)
+	components := -1 // how many components it may tag; -1 none
+	switch tt.kind {
+	case kindVar, kindTypedef:
+	case kindStruct, kindUnion:
+		components = tt.vlen
+	case kindFunc:
+		if !r.valid(tt.sizeType) || tt.sizeType == 0 || r.kind(tt.sizeType) != kindFuncProto {
+			return fmt.Errorf("btf type %d: decl tag of a function without a prototype", id)
+		}
+		components = r.at(tt.sizeType).vlen
+	default:
+		return fmt.Errorf("btf type %d: decl tag of a type of kind %d", id, tt.kind)
+	}
+	if idx != -1 && (idx < 0 || idx >= int64(components)) {
+		return fmt.Errorf("btf type %d: decl tag of component %d of %d", id, idx, max(components, 0))
+	}
+	return nil
+}
+
+func (r *rawTypes) badRef(id, ref uint32) error {
+	return fmt.Errorf("btf type %d: refers to type %d of %d", id, ref, r.count())
 }
