@@ -80,13 +80,19 @@ func (o *Object) Report(q Request) (*Report, error) {
 }
 
 // allRaw measures every type of raw BTF straight from its bytes into r,
-// as All and Info would, when nothing in it needs the type decoder.
+// as All and Info would, when nothing in it needs the type decoder. The
+// check that decoding would succeed runs alongside: the raw reader follows
+// type references with care of its own.
 func (o *Object) allRaw(r *Report) bool {
-	workers := runtime.GOMAXPROCS(0)
-	if o.raw == nil || o.DWARF != nil || o.raw.checkRefs(workers) != nil {
+	if o.raw == nil || o.DWARF != nil {
 		return false
 	}
-	types, err := newRawMeasurer(o.raw).all(r.HeaderSize, o.Path, workers)
+	refs := make(chan error, 1)
+	go func() { refs <- o.raw.checkRefs(1) }()
+	types, err := newRawMeasurer(o.raw).all(r.HeaderSize, o.Path, runtime.GOMAXPROCS(0))
+	if err := <-refs; err != nil {
+		return false
+	}
 	if err != nil {
 		return false
 	}
@@ -111,6 +117,12 @@ func (o *Object) sends(q Request, r *Report) ([]Found, error) {
 
 // Merge combines the reports of several inputs into one document.
 func Merge(hdr uint64, parts []*Report) *Report {
+	if len(parts) == 1 && parts[0] != nil && parts[0].Version == ReportVersion && parts[0].HeaderSize == hdr {
+		// One input: its report is the document, without copying the
+		// thousands of types of a kernel's.
+		parts[0].Normalize()
+		return parts[0]
+	}
 	r := &Report{Version: ReportVersion, HeaderSize: hdr}
 	for _, p := range parts {
 		if p == nil {

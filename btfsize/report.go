@@ -227,7 +227,31 @@ type Drift struct {
 }
 
 // Info converts a measured layout into its report form.
-func (l *Layout) Info(hdr uint64) TypeInfo {
+func (l *Layout) Info(hdr uint64) TypeInfo { return l.info(hdr, nil) }
+
+// infoSlab hands out the lists of many TypeInfos from few allocations.
+type infoSlab struct {
+	members []MemberInfo
+	names   []string
+}
+
+// take returns empty lists with room for n members each; a nil slab
+// allocates them on their own.
+func (s *infoSlab) take(n int) ([]MemberInfo, []string) {
+	if s == nil {
+		return make([]MemberInfo, 0, n), make([]string, 0, n)
+	}
+	if s.members == nil || cap(s.members)-len(s.members) < n {
+		s.members = make([]MemberInfo, 0, max(n, 4096))
+		s.names = make([]string, 0, max(n, 4096))
+	}
+	at := len(s.members)
+	s.members, s.names = s.members[:at+n], s.names[:at+n]
+	return s.members[at : at : at+n], s.names[at : at : at+n]
+}
+
+func (l *Layout) info(hdr uint64, slab *infoSlab) TypeInfo {
+	members, order := slab.take(len(l.Members))
 	ti := TypeInfo{
 		Name:              l.Name,
 		Size:              uint64(l.Size),
@@ -245,8 +269,8 @@ func (l *Layout) Info(hdr uint64) TypeInfo {
 		Union:             l.Union,
 		OptimalSize:       uint64(l.OptimalSize),
 		OptimalRecordSize: RecordSize(uint64(l.OptimalSize), hdr),
-		OptimalOrder:      []string{},
-		Members:           make([]MemberInfo, 0, len(l.Members)),
+		OptimalOrder:      order,
+		Members:           members,
 	}
 	for _, m := range l.Members {
 		ti.Members = append(ti.Members, MemberInfo{
