@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -16,6 +17,21 @@ import (
 
 // markdownTable writes a GitHub-flavoured Markdown table.
 func markdownTable(w io.Writer, header []string, rows [][]string) error {
+	esc := make([][]string, len(rows))
+	for r, row := range rows {
+		esc[r] = make([]string, len(row))
+		for i, c := range row {
+			esc[r][i] = mdEscape(c)
+		}
+	}
+	if len(rows) > largeTable {
+		return markdownColumns(w, header, esc)
+	}
+	return markdownTablewriter(w, header, esc)
+}
+
+// markdownTablewriter is markdownTable through tablewriter, of escaped cells.
+func markdownTablewriter(w io.Writer, header []string, rows [][]string) error {
 	t := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewMarkdown()),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
@@ -24,22 +40,46 @@ func markdownTable(w io.Writer, header []string, rows [][]string) error {
 		tablewriter.WithRowAlignment(tw.AlignLeft),
 	)
 	t.Header(header)
-	for _, row := range rows {
-		esc := make([]string, len(row))
-		for i, c := range row {
-			esc[i] = mdEscape(c)
-		}
-		if err := t.Append(esc); err != nil {
-			return err
-		}
+	if err := t.Bulk(rows); err != nil {
+		return err
 	}
 	return t.Render()
 }
 
-// mdEscape keeps a cell inside its column.
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+// markdownColumns writes what markdownTablewriter writes, without its cost
+// per row (see largeTable): "| cell |" rows padded to the widest cell of
+// each column, and a left-aligned separator line.
+func markdownColumns(w io.Writer, header []string, rows [][]string) error {
+	widths := columnWidths(header, rows)
+	bw := bufio.NewWriter(w)
+	var line []byte
+	write := func(row []string) {
+		line = append(line[:0], '|')
+		for i, wd := range widths {
+			line = append(line, ' ')
+			line = appendPadded(line, rowCell(row, i), wd)
+			line = append(line, ' ', '|')
+		}
+		bw.Write(append(line, '\n'))
+	}
+	write(header)
+	line = append(line[:0], '|')
+	for _, wd := range widths {
+		line = append(line, ':')
+		line = append(line, strings.Repeat("-", wd+1)...)
+		line = append(line, '|')
+	}
+	bw.Write(append(line, '\n'))
+	for _, row := range rows {
+		write(row)
+	}
+	return bw.Flush()
 }
+
+// mdEscape keeps a cell inside its column.
+func mdEscape(s string) string { return mdReplacer.Replace(s) }
+
+var mdReplacer = strings.NewReplacer("|", `\|`, "\n", " ")
 
 // Markdown writes r for a pull-request comment: a one-line summary, then the
 // sends and the types as tables, then warnings as a list.
@@ -129,9 +169,9 @@ func GitHub(w io.Writer, r *btfsize.Report, summaryPath string) error {
 }
 
 // ghEscape encodes what workflow commands cannot carry in a message.
-func ghEscape(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
+func ghEscape(s string) string { return ghReplacer.Replace(s) }
+
+var ghReplacer = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
 
 func appendFile(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
