@@ -130,9 +130,9 @@ func recordArrow(old, new *uint64) string {
 }
 
 // ghProperty encodes what a workflow command property cannot carry.
-func ghProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
-}
+func ghProperty(s string) string { return ghPropertyReplacer.Replace(s) }
+
+var ghPropertyReplacer = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
 
 func plainCell(s string) string { return s }
 

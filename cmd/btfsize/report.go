@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -266,14 +267,19 @@ func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-func write(w io.Writer, r *btfsize.Report, fr *reportFlags) error {
+func write(out io.Writer, r *btfsize.Report, fr *reportFlags) error {
+	// The renderers write line by line: one system call each, unbuffered.
+	w := bufio.NewWriterSize(out, 64<<10)
+	var err error
 	switch fr.format {
 	case "json":
-		return report.JSON(w, r)
+		err = report.JSON(w, r)
 	case "markdown":
-		return report.Markdown(w, r)
+		err = report.Markdown(w, r)
 	case "github":
-		return report.GitHub(w, r, os.Getenv("GITHUB_STEP_SUMMARY"))
+		err = report.GitHub(w, r, os.Getenv("GITHUB_STEP_SUMMARY"))
+	default:
+		err = report.Text(w, r, report.Options{Layout: fr.layout})
 	}
-	return report.Text(w, r, report.Options{Layout: fr.layout})
+	return errors.Join(err, w.Flush())
 }
