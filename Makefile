@@ -24,21 +24,24 @@ check: test
 # Go benchmarks of each stage, then btfsize against pahole and bpftool on
 # the host's kernel BTF and on the fixtures, alternating runs, as ratios.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./btfsize
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./btfsize ./report ./cmd/btfsize
 	@rm -rf bin/batch && mkdir -p bin/batch && for i in $$(seq 1 20); do \
 		for f in ringbuf subprog dynamic layout target; do cp testdata/$$f-el.elf bin/batch/$$f-$$i.elf; done; done
 	$(GO) run ./cmd/benchcmp -runs $(BENCH_RUNS) \
 		-case 'one kernel type|bin/btfsize -t task_struct $(VMLINUX)|pahole -C task_struct $(VMLINUX)' \
 		-case 'every kernel struct, json|bin/btfsize --all --format json $(VMLINUX)|pahole -s $(VMLINUX)' \
+		-case 'every kernel struct, table|bin/btfsize --all $(VMLINUX)|pahole -s $(VMLINUX)' \
 		-case 'every kernel type, bpftool|bin/btfsize --all --format json $(VMLINUX)|bpftool btf dump file $(VMLINUX) format c' \
 		-case 'fixture layouts|bin/btfsize --all testdata/layout-el.elf|pahole -F btf testdata/layout-el.elf' \
 		-case 'fixture sends|bin/btfsize testdata/dynamic-el.elf|' \
-		-case '100 objects|bin/btfsize bin/batch/*.elf|'
+		-case '100 objects, every CPU vs one|bin/btfsize bin/batch/*.elf|bin/btfsize --jobs 1 bin/batch/*.elf'
 
-# Each fuzz target for a bounded time; crashers land in btfsize/testdata/fuzz.
+# Each fuzz target for a bounded time; crashers land in btfsize/testdata/fuzz
+# and report/testdata/fuzz.
 fuzz:
-	for t in FuzzOpen FuzzScanEnums FuzzDataflow FuzzDataflowSound FuzzLoadDWARF; do \
+	for t in FuzzOpen FuzzRawAll FuzzScanEnums FuzzDataflow FuzzDataflowSound FuzzLoadDWARF; do \
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./btfsize || exit 1; done
+	$(GO) test -run '^$$' -fuzz '^FuzzTypeInfoJSON$$' -fuzztime $(FUZZTIME) ./report
 
 # ---------------------------------------------------------------------------
 # Test fixtures

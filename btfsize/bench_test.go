@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -140,6 +141,59 @@ func BenchmarkKernelAll(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkKernelAllDecoded is the same through the type decoder, as it
+// was before the raw reader: what the raw reader saves.
+func BenchmarkKernelAllDecoded(b *testing.B) {
+	kernelOrSkip(b)
+	raw, err := os.ReadFile(kernelBTF)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, ok := decodedAll(b, raw); !ok {
+			b.Fatal("decoder cannot measure the kernel")
+		}
+	}
+}
+
+// BenchmarkRawIndex, BenchmarkRawCheck and BenchmarkRawMeasure are the
+// stages of the raw reader on the kernel's BTF, already read.
+func BenchmarkRawIndex(b *testing.B) {
+	raw := kernelRaw(b)
+	for b.Loop() {
+		if _, err := parseRawTypes(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRawCheck(b *testing.B) {
+	r, _ := parseRawTypes(kernelRaw(b))
+	for b.Loop() {
+		if err := r.checkRefs(1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRawMeasure(b *testing.B) {
+	r, _ := parseRawTypes(kernelRaw(b))
+	for b.Loop() {
+		if _, err := newRawMeasurer(r).all(HeaderSize, kernelBTF, runtime.GOMAXPROCS(0)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func kernelRaw(b *testing.B) []byte {
+	kernelOrSkip(b)
+	raw, err := os.ReadFile(kernelBTF)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return raw
 }
 
 func BenchmarkMeasure(b *testing.B) {
