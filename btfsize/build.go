@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync/atomic"
 )
 
 // ErrNoSelection is returned for kernel BTF without -t or --all: it holds
@@ -44,6 +45,8 @@ func (o *Object) Report(q Request) (*Report, error) {
 	var types []Found
 	var err error
 	switch {
+	case !q.Types.Empty() && q.Target == nil && o.selectRaw(r, q.Types):
+		// Globs, measured from the raw BTF.
 	case !q.Types.Empty():
 		types, err = o.Select(q.Types)
 	case q.All && q.Target == nil && o.allRaw(r):
@@ -80,16 +83,39 @@ func (o *Object) Report(q Request) (*Report, error) {
 }
 
 // allRaw measures every type of raw BTF straight from its bytes into r,
-// as All and Info would, when nothing in it needs the type decoder. The
-// check that decoding would succeed runs alongside: the raw reader follows
-// type references with care of its own.
+// as All and Info would, when nothing in it needs the type decoder.
 func (o *Object) allRaw(r *Report) bool {
+	return o.measureRaw(r, nil)
+}
+
+// selectRaw is allRaw of the types m's globs select, when each selects
+// one. Literal names are looked up instead, and a glob that selects
+// nothing is left to Select, which says so with the names it resembles.
+func (o *Object) selectRaw(r *Report, m *Matcher) bool {
+	if _, literal := m.Literals(); literal {
+		return false
+	}
+	hits := make([]atomic.Bool, len(m.patterns))
+	ok := o.measureRaw(r, func(kind, name string) bool { return m.matchName(kind, name, hits) })
+	for i := range hits {
+		ok = ok && hits[i].Load()
+	}
+	if !ok {
+		r.Types = nil
+	}
+	return ok
+}
+
+// measureRaw measures the types of raw BTF that keep keeps (nil: every
+// one) into r. The check that decoding would succeed runs alongside: the
+// raw reader follows type references with care of its own.
+func (o *Object) measureRaw(r *Report, keep func(kind, name string) bool) bool {
 	if o.raw == nil || o.DWARF != nil {
 		return false
 	}
 	refs := make(chan error, 1)
 	go func() { refs <- o.raw.checkRefs(1) }()
-	types, err := newRawMeasurer(o.raw).all(r.HeaderSize, o.Path, runtime.GOMAXPROCS(0))
+	types, err := newRawMeasurer(o.raw).selected(r.HeaderSize, o.Path, runtime.GOMAXPROCS(0), keep)
 	if err := <-refs; err != nil {
 		return false
 	}

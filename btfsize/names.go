@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cilium/ebpf/btf"
 )
@@ -149,19 +150,29 @@ func (m *Matcher) Patterns() []string {
 
 // Match reports whether t, a named struct, union, enum or typedef, is selected.
 func (m *Matcher) Match(t btf.Type) bool {
-	kind, name := kindOf(t), t.TypeName()
+	return m.matchName(kindOf(t), t.TypeName(), nil)
+}
+
+// matchName reports whether a type of kind (as kindOf names it) and name is
+// selected, and marks in hits, when given, the patterns that select it.
+func (m *Matcher) matchName(kind, name string, hits []atomic.Bool) bool {
 	if name == "" {
 		return false
 	}
-	for _, p := range m.patterns {
+	matched := false
+	for i, p := range m.patterns {
 		if p.kind != "" && p.kind != kind {
 			continue
 		}
 		if ok, _ := path.Match(p.glob, name); ok {
-			return true
+			if hits == nil {
+				return true
+			}
+			hits[i].Store(true)
+			matched = true
 		}
 	}
-	return false
+	return matched
 }
 
 // kindOf is "struct", "union", "enum" or "typedef".

@@ -56,6 +56,12 @@ func newRawMeasurer(r *rawTypes) *rawMeasurer {
 // part of the types, then measure a part of the list, with a memo of
 // their own.
 func (m *rawMeasurer) all(hdr uint64, path string, workers int) ([]TypeInfo, error) {
+	return m.selected(hdr, path, workers, nil)
+}
+
+// selected is all of the types keep keeps, by kind ("struct", "union" or
+// "typedef") and name; nil keeps every one.
+func (m *rawMeasurer) selected(hdr uint64, path string, workers int, keep func(kind, name string) bool) ([]TypeInfo, error) {
 	workers = max(1, min(workers, m.r.count()/5000))
 	ms := make([]*rawMeasurer, workers)
 	found := make([][]candidate, workers)
@@ -65,7 +71,7 @@ func (m *rawMeasurer) all(hdr uint64, path string, workers int) ([]TypeInfo, err
 			ms[w] = newRawMeasurer(m.r)
 		}
 		var err error
-		found[w], err = ms[w].candidates(uint32(1+w*m.r.count()/workers), uint32(1+(w+1)*m.r.count()/workers))
+		found[w], err = ms[w].candidates(uint32(1+w*m.r.count()/workers), uint32(1+(w+1)*m.r.count()/workers), keep)
 		return err
 	})
 	if err != nil {
@@ -91,6 +97,9 @@ func (m *rawMeasurer) all(hdr uint64, path string, workers int) ([]TypeInfo, err
 	return out, nil
 }
 
+// kindNames are the kinds of candidates as kindOf names them.
+var kindNames = map[uint32]string{kindStruct: "struct", kindUnion: "union", kindTypedef: "typedef"}
+
 // candidate is a type all reports: id, the struct or union behind it, its
 // name as reported and its size.
 type candidate struct {
@@ -100,11 +109,15 @@ type candidate struct {
 }
 
 // candidates lists the named structs, unions and typedefs of one among
-// types from to to-1.
-func (m *rawMeasurer) candidates(from, to uint32) ([]candidate, error) {
+// types from to to-1 that keep keeps.
+func (m *rawMeasurer) candidates(from, to uint32, keep func(kind, name string) bool) ([]candidate, error) {
 	var out []candidate
 	for id := from; id < to; id++ {
-		if k := m.r.kind(id); (k != kindStruct && k != kindUnion && k != kindTypedef) || m.r.name(m.r.nameOff(id)) == "" {
+		k := m.r.kind(id)
+		if k != kindStruct && k != kindUnion && k != kindTypedef {
+			continue
+		}
+		if name := m.r.name(m.r.nameOff(id)); name == "" || (keep != nil && !keep(kindNames[k], name)) {
 			continue
 		}
 		c, ok, err := m.composite(id)

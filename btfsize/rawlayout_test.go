@@ -315,3 +315,63 @@ func TestHugeBitfieldUnit(t *testing.T) {
 		t.Errorf("member %+v", m)
 	}
 }
+
+// TestRawSelectMatchesDecoder: -t with globs on raw BTF selects, from the
+// raw bytes, what Select selects from decoded types; a glob that selects
+// nothing is still the decoder path's error, with its suggestions.
+func TestRawSelectMatchesDecoder(t *testing.T) {
+	path := filepath.Join("..", "testdata", "split", "base.btf")
+	globs := [][]string{{"*"}, {"sock*"}, {"struct in6*", "union *"}, {"struct *", "sock_common"}}
+	if _, err := os.Stat(kernelBTF); err == nil {
+		path = kernelBTF
+		globs = append(globs, []string{"sk_*,struct bpf_*"}, []string{"union *"}, []string{"*_t"})
+	}
+	for _, g := range globs {
+		m, err := NewMatcher(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := obj.Report(Request{Types: m})
+		if err != nil {
+			t.Fatalf("%q: %v", g, err)
+		}
+		if obj.spec != nil {
+			t.Errorf("%q: decoded", g)
+		}
+		obj.Close()
+		decoded, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found, err := decoded.Select(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &Report{}
+		for _, f := range found {
+			ti, err := f.Info(HeaderSize)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.Types = append(want.Types, ti)
+		}
+		want.Normalize()
+		decoded.Close()
+		if len(got.Types) == 0 || !reflect.DeepEqual(got.Types, want.Types) {
+			t.Errorf("%q: raw %d types, decoder %d", g, len(got.Types), len(want.Types))
+		}
+	}
+	m, _ := NewMatcher([]string{"sock*", "nothing_like_it*"})
+	obj, err := Open(filepath.Join("..", "testdata", "split", "base.btf"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	if _, err := obj.Report(Request{Types: m}); err == nil || !strings.Contains(err.Error(), "nothing_like_it*") {
+		t.Errorf("a glob selecting nothing: %v", err)
+	}
+}
