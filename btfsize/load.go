@@ -331,16 +331,27 @@ func (o *Object) useRawBTF(raw []byte, load func() (*btf.Spec, error)) error {
 	return nil
 }
 
-// readAll reads f whole, in one read when its size is known.
+// maxRawBTF bounds the raw BTF read whole: a kernel's is a few MiB.
+const maxRawBTF = 256 << 20
+
+// readAll reads f whole, in one read when its size is known, and refuses
+// more than maxRawBTF bytes rather than reading them.
 func readAll(f *os.File) ([]byte, error) {
-	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > 0 && info.Size() < math.MaxInt32 {
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+		if info.Size() > maxRawBTF {
+			return nil, fmt.Errorf("raw BTF of %d MiB, more than any kernel's (%d MiB at most)", info.Size()>>20, maxRawBTF>>20)
+		}
 		raw := make([]byte, info.Size())
 		n, err := f.ReadAt(raw, 0)
 		if err == nil || (errors.Is(err, io.EOF) && n == len(raw)) {
 			return raw, nil
 		}
 	}
-	return io.ReadAll(io.NewSectionReader(f, 0, math.MaxInt64))
+	raw, err := io.ReadAll(io.LimitReader(io.NewSectionReader(f, 0, math.MaxInt64), maxRawBTF+1))
+	if err == nil && len(raw) > maxRawBTF {
+		return nil, fmt.Errorf("raw BTF of more than %d MiB, more than any kernel's", maxRawBTF>>20)
+	}
+	return raw, err
 }
 
 // splitBase loads the base BTF for split BTF: the one given, or the running

@@ -116,6 +116,17 @@ func malformedInputs(t *testing.T) []malformed {
 			f.Close()
 			return p
 		}},
+		{name: "huge sparse raw BTF", setup: func(t *testing.T, dir string) string {
+			p := filepath.Join(dir, "sparse.btf")
+			f, err := os.Create(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write(put32(good, btfTypeLen, 1<<31))
+			f.Truncate(3 << 30)
+			f.Close()
+			return p
+		}},
 	}
 	// Truncation at every section boundary of a real object.
 	for _, sec := range ef.Sections {
