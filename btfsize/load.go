@@ -216,6 +216,9 @@ func openELF(f *os.File, path string) (*Object, error) {
 	}
 	if sec := ef.Section(".BTF"); sec != nil && obj.Kind == KindELF && sec.Type != elf.SHT_NOBITS {
 		// A vmlinux image: measured from the raw section, decoded if need be.
+		if sec.Size > maxRawBTF {
+			return nil, fmt.Errorf(".BTF of %d MiB, more than any kernel's (%d MiB at most)", sec.Size>>20, maxRawBTF>>20)
+		}
 		raw, err := sec.Data()
 		if err != nil {
 			return nil, fmt.Errorf(".BTF: %w", err)
