@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
 	"strconv"
-	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/btfsize/btfsize/btfsize"
@@ -62,62 +60,18 @@ func jsonList[T any](w *bufio.Writer, name string, items []T) error {
 }
 
 // jsonTypes is jsonList for the types, the bulk of a kernel report, with
-// the hand-written encoder: the same bytes, without reflection. Chunks of
-// types are encoded on every CPU and written in order.
+// the hand-written encoder: the same bytes, without reflection, encoded on
+// every CPU.
 func jsonTypes(w *bufio.Writer, items []btfsize.TypeInfo) {
 	jsonListStart(w, "types")
-	const chunk = 256
-	n := (len(items) + chunk - 1) / chunk
-	encode := func(b []byte, k int) []byte {
-		for i := k * chunk; i < min(len(items), (k+1)*chunk); i++ {
-			if i > 0 {
-				b = append(b, ",\n    "...)
-			} else {
-				b = append(b, "\n    "...)
-			}
-			b = appendTypeInfo(b, &items[i])
+	writeParallel(w, len(items), func(b []byte, i int) []byte {
+		if i > 0 {
+			b = append(b, ",\n    "...)
+		} else {
+			b = append(b, "\n    "...)
 		}
-		return b
-	}
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers < 2 {
-		for k := range n {
-			w.Write(encode(nil, k))
-		}
-		jsonListEnd(w, len(items))
-		return
-	}
-	// A worker takes a slot before the next chunk, and the writer frees it
-	// once the chunk is written: chunks are taken in order, so the one the
-	// writer waits for always has its slot, and at most len(slots) chunks
-	// wait in memory.
-	slots := make(chan []byte, 2*workers)
-	for range cap(slots) {
-		slots <- nil
-	}
-	done := make([]chan []byte, n)
-	for k := range done {
-		done[k] = make(chan []byte, 1)
-	}
-	var next atomic.Int64
-	for range workers {
-		go func() {
-			for {
-				buf := <-slots
-				k := int(next.Add(1) - 1)
-				if k >= n {
-					slots <- buf
-					return
-				}
-				done[k] <- encode(buf[:0], k)
-			}
-		}()
-	}
-	for k := range n {
-		b := <-done[k]
-		w.Write(b)
-		slots <- b
-	}
+		return appendTypeInfo(b, &items[i])
+	})
 	jsonListEnd(w, len(items))
 }
 

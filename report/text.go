@@ -153,10 +153,11 @@ func Text(w io.Writer, r *btfsize.Report, opts Options) error {
 		advice(ew, r)
 	}
 	if opts.Layout {
-		for i := range r.Types {
-			ew.printf("\n")
-			Layout(ew, &r.Types[i], r.HeaderSize)
-		}
+		ew.check(writeParallel(ew, len(r.Types), func(b []byte, i int) []byte {
+			buf := bytes.NewBuffer(append(b, '\n'))
+			Layout(buf, &r.Types[i], r.HeaderSize)
+			return buf.Bytes()
+		}))
 	}
 	warnings(ew, r)
 	if r.Target != nil {
