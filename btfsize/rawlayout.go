@@ -32,8 +32,10 @@ type rawMeasurer struct {
 	r      *rawTypes
 	sizes  []int64  // by type id; -1 until known
 	aligns []uint32 // by type id; 0 until known
-	names  []string // by type id; "" until known
-	flex   []uint8  // by type id: 0 until known, then flexFalse or flexTrue
+	// heights[id] is how many levels below id finding aligns[id] went.
+	heights []uint8
+	names   []string // by type id; "" until known
+	flex    []uint8  // by type id: 0 until known, then flexFalse or flexTrue
 }
 
 const (
@@ -43,7 +45,7 @@ const (
 
 func newRawMeasurer(r *rawTypes) *rawMeasurer {
 	n := r.count() + 1
-	m := &rawMeasurer{r: r, sizes: make([]int64, n), aligns: make([]uint32, n), names: make([]string, n), flex: make([]uint8, n)}
+	m := &rawMeasurer{r: r, sizes: make([]int64, n), aligns: make([]uint32, n), heights: make([]uint8, n), names: make([]string, n), flex: make([]uint8, n)}
 	for i := range m.sizes {
 		m.sizes[i] = -1
 	}
@@ -104,6 +106,7 @@ var kindNames = map[uint32]string{kindStruct: "struct", kindUnion: "union", kind
 // name as reported and its size.
 type candidate struct {
 	id, composite uint32
+	kind          uint32 // kindStruct, kindUnion or kindTypedef
 	name          string
 	size          int64
 }
@@ -135,32 +138,36 @@ func (m *rawMeasurer) candidates(from, to uint32, keep func(kind, name string) b
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, candidate{id, c, name, size})
+		out = append(out, candidate{id, c, k, name, size})
 	}
 	return out, nil
 }
 
-// dedupe sorts candidates by name, then id (the order a stable sort by name
-// of types in id order gives), and drops each that an earlier one of the
-// same name and size makes a twin, as Object.All does. The reported name
-// tells the kind ("struct s", "union u", typedef "t"), so twins are
-// neighbours.
+// dedupe drops each candidate that an earlier one (by id) of the same kind,
+// name and size makes a twin, as Object.All does, and sorts the rest by
+// reported name, then id: the order a stable sort by name of types in id
+// order gives.
 func dedupe(cands []candidate) []candidate {
 	slices.SortFunc(cands, func(a, b candidate) int {
-		if c := strings.Compare(a.name, b.name); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.id, b.id)
+		return cmp.Or(strings.Compare(a.name, b.name), cmp.Compare(a.kind, b.kind), cmp.Compare(a.size, b.size), cmp.Compare(a.id, b.id))
 	})
 	out := cands[:0]
-	group := 0 // where the candidates of the current name start in out
 	for _, c := range cands {
-		if len(out) > 0 && out[len(out)-1].name != c.name {
-			group = len(out)
+		if n := len(out); n > 0 && out[n-1].name == c.name && out[n-1].kind == c.kind && out[n-1].size == c.size {
+			continue
 		}
-		if !slices.ContainsFunc(out[group:], func(k candidate) bool { return k.size == c.size }) {
-			out = append(out, c)
+		out = append(out, c)
+	}
+	// Types of one reported name (rarely more than one) back in id order.
+	for i := 0; i < len(out); {
+		j := i + 1
+		for j < len(out) && out[j].name == out[i].name {
+			j++
 		}
+		if j-i > 1 {
+			slices.SortFunc(out[i:j], func(a, b candidate) int { return cmp.Compare(a.id, b.id) })
+		}
+		i = j
 	}
 	return out
 }
@@ -321,14 +328,27 @@ func (m *rawMeasurer) sizeof(id uint32) (int64, error) {
 
 // alignof is Alignof of type id, reached at depth.
 func (m *rawMeasurer) alignof(id uint32, depth int) (uint32, error) {
+	a, _, err := m.alignHeight(id, depth)
+	return a, err
+}
+
+// alignHeight is alignof, and how many levels deeper than id finding it
+// went: a remembered alignment is used again only where reaching it anew
+// would stay within rawDepth, as Alignof walks the graph each time.
+func (m *rawMeasurer) alignHeight(id uint32, depth int) (uint32, int, error) {
 	if depth > rawDepth || id == 0 || !m.r.valid(id) {
-		return 0, errSlowPath
+		return 0, 0, errSlowPath
 	}
 	if a := m.aligns[id]; a > 0 {
-		return a, nil
+		h := int(m.heights[id])
+		if depth+h > rawDepth {
+			return 0, 0, errSlowPath
+		}
+		return a, h, nil
 	}
 	t := m.r.at(id)
 	var a uint32
+	var h int
 	var err error
 	switch t.kind {
 	case kindInt, kindEnum, kindEnum64, kindFloat:
@@ -336,39 +356,42 @@ func (m *rawMeasurer) alignof(id uint32, depth int) (uint32, error) {
 	case kindPtr:
 		a = ptrSize
 	case kindTypedef, kindConst, kindVolatile, kindRestrict, kindTypeTag:
-		a, err = m.alignof(t.sizeType, depth+1)
+		a, h, err = m.alignHeight(t.sizeType, depth+1)
+		h++
 	case kindArray:
-		a, err = m.alignof(m.r.u32(t.data), depth+1)
+		a, h, err = m.alignHeight(m.r.u32(t.data), depth+1)
+		h++
 	case kindStruct, kindUnion:
-		a, err = m.compositeAlign(t, depth)
+		a, h, err = m.compositeAlign(t, depth)
 	default:
-		return 0, errSlowPath
+		return 0, 0, errSlowPath
 	}
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	m.aligns[id] = a
-	return a, nil
+	m.aligns[id], m.heights[id] = a, uint8(h)
+	return a, h, nil
 }
 
-// compositeAlign is compositeAlign of a raw struct or union.
-func (m *rawMeasurer) compositeAlign(t rawType, depth int) (uint32, error) {
-	maxAlign := uint32(1)
+// compositeAlign is compositeAlign of a raw struct or union, and the height
+// of the members it looked at.
+func (m *rawMeasurer) compositeAlign(t rawType, depth int) (uint32, int, error) {
+	maxAlign, height := uint32(1), 0
 	for i := range t.vlen {
 		_, typ, off, bits := m.member(t, i)
-		a, err := m.alignof(typ, depth+1)
+		a, h, err := m.alignHeight(typ, depth+1)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		maxAlign = max(maxAlign, a)
+		maxAlign, height = max(maxAlign, a), max(height, h+1)
 		if bits == 0 && uint32(off)%(8*a) != 0 {
-			return 1, nil
+			return 1, height, nil
 		}
 	}
 	if t.sizeType%maxAlign != 0 {
-		return 1, nil
+		return 1, height, nil
 	}
-	return maxAlign, nil
+	return maxAlign, height, nil
 }
 
 // flexible reports an array of no elements behind typedefs and qualifiers,

@@ -3,6 +3,7 @@ package btfsize
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -373,5 +374,88 @@ func TestRawSelectMatchesDecoder(t *testing.T) {
 	defer obj.Close()
 	if _, err := obj.Report(Request{Types: m}); err == nil || !strings.Contains(err.Error(), "nothing_like_it*") {
 		t.Errorf("a glob selecting nothing: %v", err)
+	}
+}
+
+// TestRawTypedefNamedLikeStruct: a typedef whose name is "struct foo" is not
+// the twin of struct foo, though both are reported as "struct foo".
+func TestRawTypedefNamedLikeStruct(t *testing.T) {
+	u32 := &btf.Int{Name: "u32", Size: 4}
+	s := &btf.Struct{Name: "foo", Size: 4, Members: []btf.Member{{Name: "a", Type: u32}}}
+	raw := rawKernelBTF(t, s, &btf.Typedef{Name: "struct foo", Type: s})
+	want, ok := decodedAll(t, raw)
+	if !ok || len(want) != 2 {
+		t.Fatalf("decoder: %d types", len(want))
+	}
+	got, ok := rawAll(raw, 1)
+	if !ok || !reflect.DeepEqual(got, want) {
+		t.Fatalf("raw %d types %+v, decoder %d", len(got), got, len(want))
+	}
+}
+
+// TestRawAlignDepth: alignments remembered from one walk do not let a
+// later walk nest deeper than the decoder allows. Three chains of 32
+// structs, each holding the next, nest 96 deep; the decoder cannot measure
+// the outer ones, and the raw reader must not either.
+func TestRawAlignDepth(t *testing.T) {
+	chain := func(prefix string, last btf.Type) *btf.Struct {
+		next := last
+		for i := 31; i >= 0; i-- {
+			next = &btf.Struct{Name: fmt.Sprintf("%s%d", prefix, i), Size: 8, Members: []btf.Member{{Name: "m", Type: next}}}
+		}
+		return next.(*btf.Struct)
+	}
+	long := &btf.Int{Name: "long", Size: 8, Encoding: btf.Signed}
+	raw := rawKernelBTF(t, chain("c", chain("b", chain("a", long))))
+	if got, ok := rawAll(raw, 1); ok {
+		t.Fatalf("raw reader measured %d types the decoder cannot all measure", len(got))
+	}
+	path := filepath.Join(t.TempDir(), "deep.btf")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	r, err := obj.Report(Request{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0].Message, "nests too deep") {
+		t.Errorf("warnings %+v, want the decoder's about nesting", r.Warnings)
+	}
+}
+
+// TestRawManyTwins: 200,000 structs of one name and as many sizes are
+// measured in linear time, not by comparing each with all before it.
+func TestRawManyTwins(t *testing.T) {
+	const n = 200_000
+	le := binary.LittleEndian
+	types := make([]byte, 0, 12*n)
+	for i := range n {
+		types = le.AppendUint32(types, 1)              // name "s"
+		types = le.AppendUint32(types, kindStruct<<24) // no members
+		types = le.AppendUint32(types, uint32(i))      // size
+	}
+	strs := []byte("\x00s\x00")
+	raw := []byte{0x9f, 0xeb, 1, 0}
+	for _, v := range []uint32{btfHdrLen, 0, uint32(len(types)), uint32(len(types)), uint32(len(strs))} {
+		raw = le.AppendUint32(raw, v)
+	}
+	raw = append(append(raw, types...), strs...)
+	start := time.Now()
+	got, ok := rawAll(raw, 2)
+	if !ok || len(got) != n {
+		t.Fatalf("%d types, ok %v", len(got), ok)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+	for i := range got {
+		if got[i].Size != uint64(i) {
+			t.Fatalf("type %d has size %d: not in id order", i, got[i].Size)
+		}
 	}
 }
