@@ -43,14 +43,12 @@ func (o *Object) Report(q Request) (*Report, error) {
 	}
 	r := &Report{Version: ReportVersion, HeaderSize: q.hdr()}
 	var types []Found
-	var err error
+	raw, err := o.reportRaw(q, r)
 	switch {
-	case !q.Types.Empty() && q.Target == nil && o.selectRaw(r, q.Types):
-		// Globs, measured from the raw BTF.
+	case raw || err != nil:
+		// Measured from the raw BTF, or refused.
 	case !q.Types.Empty():
 		types, err = o.Select(q.Types)
-	case q.All && q.Target == nil && o.allRaw(r):
-		// Measured from the raw BTF, every type at once.
 	case q.All:
 		types, err = o.All(false)
 	case o.Kind == KindObject:
@@ -82,48 +80,47 @@ func (o *Object) Report(q Request) (*Report, error) {
 	return r, nil
 }
 
-// allRaw measures every type of raw BTF straight from its bytes into r,
-// as All and Info would, when nothing in it needs the type decoder.
-func (o *Object) allRaw(r *Report) bool {
-	return o.measureRaw(r, nil)
-}
-
-// selectRaw is allRaw of the types m's globs select, when each selects
-// one. Literal names are looked up instead, and a glob that selects
-// nothing is left to Select, which says so with the names it resembles.
-func (o *Object) selectRaw(r *Report, m *Matcher) bool {
-	if _, literal := m.Literals(); literal {
-		return false
+// reportRaw measures into r, straight from raw BTF, every type (--all) or
+// those the globs of -t select, as All or Select and Info would, when
+// nothing in the BTF needs the type decoder. A glob that selects nothing is
+// left to Select, which says so with the names it resembles; literal names
+// are looked up instead. raw is false when the decoder is to do it.
+func (o *Object) reportRaw(q Request, r *Report) (raw bool, err error) {
+	if o.raw == nil || o.DWARF != nil || q.Target != nil {
+		return false, nil
 	}
-	hits := make([]atomic.Bool, len(m.patterns))
-	ok := o.measureRaw(r, func(kind, name string) bool { return m.matchName(kind, name, hits) })
-	for i := range hits {
-		ok = ok && hits[i].Load()
+	var keep func(kind, name string) bool
+	var hits []atomic.Bool
+	switch {
+	case !q.Types.Empty():
+		if _, literal := q.Types.Literals(); literal {
+			return false, nil
+		}
+		hits = make([]atomic.Bool, len(q.Types.patterns))
+		keep = func(kind, name string) bool { return q.Types.matchName(kind, name, hits) }
+	case !q.All:
+		return false, nil
 	}
-	if !ok {
-		r.Types = nil
-	}
-	return ok
-}
-
-// measureRaw measures the types of raw BTF that keep keeps (nil: every
-// one) into r. The check that decoding would succeed runs alongside: the
-// raw reader follows type references with care of its own.
-func (o *Object) measureRaw(r *Report, keep func(kind, name string) bool) bool {
-	if o.raw == nil || o.DWARF != nil {
-		return false
-	}
+	// The check that decoding would succeed runs alongside: the raw reader
+	// follows type references with care of its own. A reference to a type
+	// that does not exist is the input's error: the decoder would stop its
+	// walk of every type there without a word.
 	refs := make(chan error, 1)
 	go func() { refs <- o.raw.checkRefs(1) }()
 	types, err := newRawMeasurer(o.raw).selected(r.HeaderSize, o.Path, runtime.GOMAXPROCS(0), keep)
 	if err := <-refs; err != nil {
-		return false
+		return false, err
 	}
 	if err != nil {
-		return false
+		return false, nil
+	}
+	for i := range hits {
+		if !hits[i].Load() {
+			return false, nil
+		}
 	}
 	r.Types = types
-	return true
+	return true, nil
 }
 
 // sends adds the object's call sites to r and returns the types they send,

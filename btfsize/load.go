@@ -214,28 +214,17 @@ func openELF(f *os.File, path string) (*Object, error) {
 	if ef.Machine == elf.EM_BPF {
 		obj.Kind = KindObject
 	}
-	if sec := ef.Section(".BTF"); sec != nil && obj.Kind == KindELF && sec.Type != elf.SHT_NOBITS {
-		// A vmlinux image: measured from the raw section, decoded if need be.
-		if sec.Size > maxRawBTF {
-			return nil, fmt.Errorf(".BTF of %d MiB, more than any kernel's (%d MiB at most)", sec.Size>>20, maxRawBTF>>20)
-		}
-		raw, err := sec.Data()
-		if err != nil {
-			return nil, fmt.Errorf(".BTF: %w", err)
-		}
-		load := func() (*btf.Spec, error) {
-			spec, _, err := loadELFBTF(f, obj.Kind)
-			return spec, err
-		}
-		if err := obj.useRawBTF(raw, load); err != nil {
-			return nil, err
-		}
-	} else if sec != nil {
+	if ef.Section(".BTF") != nil {
 		spec, ext, err := loadELFBTF(f, obj.Kind)
 		if err != nil {
 			return nil, err
 		}
 		obj.spec, obj.ext = spec, ext
+		if obj.Kind == KindELF {
+			// A kernel image: its types are measured from the raw section
+			// for --all, once the decoder has checked the ELF around it.
+			obj.raw = imageBTF(ef)
+		}
 	}
 	if obj.Kind == KindELF && obj.hasBTF() {
 		// A vmlinux image: its .BTF has every type, and its DWARF is
@@ -318,6 +307,31 @@ func openRawBTF(f *os.File, path string, opts Options) (*Object, error) {
 		return nil, err
 	}
 	return obj, nil
+}
+
+// imageBTF indexes the .BTF of a kernel image, the last section of that
+// name as cilium/ebpf reads it, when the raw reader can measure its types
+// as the decoder does: nil when the decoder would adjust a data section
+// from the ELF (a .ksyms or .kconfig section, or one of size 0).
+func imageBTF(ef *elf.File) *rawTypes {
+	var sec *elf.Section
+	for _, s := range ef.Sections {
+		if s.Name == ".BTF" {
+			sec = s
+		}
+	}
+	if sec == nil || sec.Type == elf.SHT_NOBITS || sec.Size > maxRawBTF {
+		return nil
+	}
+	raw, err := sec.Data()
+	if err != nil {
+		return nil
+	}
+	r, err := parseRawTypes(raw)
+	if err != nil || r.adjustedByELF() {
+		return nil
+	}
+	return r
 }
 
 // useRawBTF indexes raw BTF for measuring without decoding, and leaves

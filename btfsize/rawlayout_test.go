@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -261,7 +262,7 @@ func TestRawAllFallsBack(t *testing.T) {
 
 // TestKernelImageAll: a kernel image (an ELF with DWARF and .BTF, as pahole
 // -J writes vmlinux) reports the same types as its raw BTF, both measured
-// from the raw bytes without decoding a type.
+// from the raw bytes; raw BTF is not even decoded.
 func TestKernelImageAll(t *testing.T) {
 	var reports [2]*Report
 	for i, name := range []string{"split/base.elf", "split/base.btf"} {
@@ -277,7 +278,7 @@ func TestKernelImageAll(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if obj.spec != nil {
+		if obj.Kind == KindRawBTF && obj.spec != nil {
 			t.Errorf("%s: decoded for --all", name)
 		}
 		for j := range r.Types {
@@ -457,5 +458,85 @@ func TestRawManyTwins(t *testing.T) {
 		if got[i].Size != uint64(i) {
 			t.Fatalf("type %d has size %d: not in id order", i, got[i].Size)
 		}
+	}
+}
+
+// TestKernelImageChecks: what the decoder refuses in a kernel image around
+// its .BTF is refused at Open, before the raw reader could measure it: no
+// symbol table, BTF of the other byte order.
+func TestKernelImageChecks(t *testing.T) {
+	objcopy, err := exec.LookPath("llvm-objcopy")
+	if err != nil {
+		t.Skip("llvm-objcopy not installed")
+	}
+	image := filepath.Join("..", "testdata", "split", "base.elf")
+	dir := t.TempDir()
+	be := filepath.Join(dir, "be.btf")
+	raw, err := readBTF(filepath.Join("..", "testdata", "ringbuf-eb.elf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(be, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, want string
+		args       []string
+	}{
+		{"no symbols", "symbol", []string{"--strip-all", "--keep-section", ".BTF"}},
+		{"big-endian BTF", "byte order", []string{"--update-section", ".BTF=" + be}},
+	} {
+		out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+		if msg, err := exec.Command(objcopy, append(tc.args, image, out)...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: llvm-objcopy: %v: %s", tc.name, err, msg)
+		}
+		obj, err := Open(out, Options{})
+		if err == nil {
+			obj.Close()
+			t.Errorf("%s: opened", tc.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want it to say %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestRawDanglingReference: a member whose type does not exist is the
+// input's error. The decoder's walk of every type stops there without a
+// word, which reported the types before it as if they were all.
+func TestRawDanglingReference(t *testing.T) {
+	u32 := &btf.Int{Name: "u32", Size: 4}
+	raw := rawKernelBTF(t,
+		&btf.Struct{Name: "a", Size: 4, Members: []btf.Member{{Name: "x", Type: u32}}},
+		&btf.Struct{Name: "b", Size: 4, Members: []btf.Member{{Name: "y", Type: u32}}})
+	r, err := parseRawTypes(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The member of struct b points past the end.
+	b := uint32(0)
+	for id := uint32(1); int(id) <= r.count(); id++ {
+		if r.kind(id) == kindStruct && r.name(r.nameOff(id)) == "b" {
+			b = id
+		}
+	}
+	if b == 0 {
+		t.Fatal("no struct b")
+	}
+	at := btfHdrLen + int(r.offs[b-1]) + 12 + 4
+	binary.LittleEndian.PutUint32(raw[at:], 999)
+	path := filepath.Join(t.TempDir(), "dangling.btf")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	rep, err := obj.Report(Request{All: true})
+	if err == nil || !strings.Contains(err.Error(), "refers to type 999") {
+		t.Errorf("report %+v, error %v; want the dangling reference named", rep, err)
 	}
 }

@@ -188,6 +188,21 @@ type rawType struct {
 // count is the number of types, void excluded.
 func (r *rawTypes) count() int { return len(r.offs) }
 
+// adjustedByELF reports a data section that cilium/ebpf completes from the
+// ELF holding the BTF when it decodes it: .ksyms, .kconfig, or one of no
+// size.
+func (r *rawTypes) adjustedByELF() bool {
+	for id := uint32(1); int(id) <= r.count(); id++ {
+		if r.kind(id) != kindDatasec {
+			continue
+		}
+		if name := r.name(r.nameOff(id)); name == ".ksyms" || name == ".kconfig" || r.at(id).sizeType == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // nameOff returns the name offset of type id (1 to count).
 func (r *rawTypes) nameOff(id uint32) uint32 { return r.u32(r.types[r.offs[id-1]:]) }
 
