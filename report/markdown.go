@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 // markdownTable writes a GitHub-flavoured Markdown table.
 func markdownTable(w io.Writer, header []string, rows [][]string) error {
+	header, rows = printableCells(header, rows)
 	esc := make([][]string, len(rows))
 	for r, row := range rows {
 		esc[r] = make([]string, len(row))
@@ -51,29 +51,40 @@ func markdownTablewriter(w io.Writer, header []string, rows [][]string) error {
 // each column, and a left-aligned separator line.
 func markdownColumns(w io.Writer, header []string, rows [][]string) error {
 	widths := columnWidths(header, rows)
-	bw := bufio.NewWriter(w)
 	var line []byte
-	write := func(row []string) {
+	// A line a write: w may escape what it writes, which needs whole
+	// characters.
+	write := func(line []byte) error {
+		_, err := w.Write(append(line, '\n'))
+		return err
+	}
+	row := func(cells []string) []byte {
 		line = append(line[:0], '|')
 		for i, wd := range widths {
 			line = append(line, ' ')
-			line = appendPadded(line, rowCell(row, i), wd)
+			line = appendPadded(line, rowCell(cells, i), wd)
 			line = append(line, ' ', '|')
 		}
-		bw.Write(append(line, '\n'))
+		return line
 	}
-	write(header)
+	if err := write(row(header)); err != nil {
+		return err
+	}
 	line = append(line[:0], '|')
 	for _, wd := range widths {
 		line = append(line, ':')
 		line = append(line, strings.Repeat("-", wd+1)...)
 		line = append(line, '|')
 	}
-	bw.Write(append(line, '\n'))
-	for _, row := range rows {
-		write(row)
+	if err := write(line); err != nil {
+		return err
 	}
-	return bw.Flush()
+	for _, r := range rows {
+		if err := write(row(r)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mdEscape keeps a cell inside its column.

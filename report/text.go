@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -49,12 +48,30 @@ func plainTable(w io.Writer, header []string) *tablewriter.Table {
 // kernel's 10,000 types. The text is the same (TestRenderColumns).
 const largeTable = 200
 
-// render writes a table without the trailing blanks of its last column.
+// render writes a table without the trailing blanks of its last column,
+// its cells made printable first, so that their widths are the widths shown.
 func render(w io.Writer, header []string, rows [][]string) error {
+	header, rows = printableCells(header, rows)
 	if len(rows) > largeTable {
 		return renderColumns(w, header, rows)
 	}
 	return renderTablewriter(w, header, rows)
+}
+
+// printableCells returns header and rows with cellText applied.
+func printableCells(header []string, rows [][]string) ([]string, [][]string) {
+	clean := func(row []string) []string {
+		out := make([]string, len(row))
+		for i, c := range row {
+			out[i] = cellText(c)
+		}
+		return out
+	}
+	out := make([][]string, len(rows))
+	for r, row := range rows {
+		out[r] = clean(row)
+	}
+	return clean(header), out
 }
 
 // renderTablewriter is render through tablewriter's plainTable.
@@ -83,17 +100,19 @@ func renderTablewriter(w io.Writer, header []string, rows [][]string) error {
 // blanks, and no blanks at the end of a line.
 func renderColumns(w io.Writer, header []string, rows [][]string) error {
 	widths := columnWidths(header, rows)
-	bw := bufio.NewWriter(w)
 	var line []byte
 	for _, row := range append([][]string{header}, rows...) {
 		line = line[:0]
 		for i, wd := range widths {
 			line = appendPadded(line, rowCell(row, i), wd+2)
 		}
-		line = append(bytes.TrimRight(line, " "), '\n')
-		bw.Write(line)
+		// A line a write: w may escape what it writes, which needs whole
+		// characters.
+		if _, err := w.Write(append(bytes.TrimRight(line, " "), '\n')); err != nil {
+			return err
+		}
 	}
-	return bw.Flush()
+	return nil
 }
 
 // cellWidth is the width of s in terminal columns, as tablewriter counts
@@ -381,17 +400,31 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// printable returns p with control characters but newline and tab, and
-// bytes that are not UTF-8, written as \xNN or \uNNNN escapes.
-func printable(p []byte) []byte {
+// printable returns p with control and format characters (terminal
+// escapes, bidirectional overrides) but newline and tab, and bytes that are
+// not UTF-8, written as \xNN or \uNNNN escapes.
+func printable(p []byte) []byte { return escapeControls(p, true) }
+
+// cellText is s made printable for one table cell: newlines and tabs are
+// escaped too, so that every row is one line and every width counts.
+func cellText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return string(escapeControls([]byte(s), false))
+		}
+	}
+	return s
+}
+
+func escapeControls(p []byte, keepLines bool) []byte {
 	clean := true
 	for i := 0; i < len(p) && clean; {
-		if c := p[i]; c >= 0x20 && c < 0x7f || c == '\n' || c == '\t' {
+		if c := p[i]; c >= 0x20 && c < 0x7f || keepLines && (c == '\n' || c == '\t') {
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRune(p[i:])
-		clean = !needsEscape(r, size)
+		clean = !needsEscape(r, size, keepLines)
 		i += size
 	}
 	if clean {
@@ -401,7 +434,7 @@ func printable(p []byte) []byte {
 	for i := 0; i < len(p); {
 		r, size := utf8.DecodeRune(p[i:])
 		switch {
-		case !needsEscape(r, size):
+		case !needsEscape(r, size, keepLines):
 			out = append(out, p[i:i+size]...)
 		case r == utf8.RuneError || r < 0x80:
 			out = fmt.Appendf(out, "\\x%02x", p[i])
@@ -414,8 +447,11 @@ func printable(p []byte) []byte {
 	return out
 }
 
-func needsEscape(r rune, size int) bool {
-	return (r == utf8.RuneError && size == 1) || (unicode.IsControl(r) && r != '\n' && r != '\t')
+func needsEscape(r rune, size int, keepLines bool) bool {
+	if keepLines && (r == '\n' || r == '\t') {
+		return false
+	}
+	return (r == utf8.RuneError && size == 1) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 func (e *errWriter) printf(format string, a ...any) { fmt.Fprintf(e, format, a...) }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/btfsize/btfsize/btfsize"
 )
@@ -16,7 +17,8 @@ import (
 // double-width characters, and on the host kernel's types table.
 func TestRenderColumns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	words := []string{"", "x", "struct task_struct", "u64", "12345678", "union <anon>", "é", "café_t", "漢字", "struct 名前", "—", "a b", "trailing "}
+	words := []string{"", "x", "struct task_struct", "u64", "12345678", "union <anon>", "é", "café_t", "漢字", "struct 名前", "—", "a b", "trailing ",
+		"tab\there", "new\nline", "cr\r", "nul\x00", "bad\xff", "\x1b[31mred\x1b[0m", "rtl\u202eevil"}
 	tables := 0
 	for range 200 {
 		cols := 1 + rng.IntN(9)
@@ -54,6 +56,7 @@ func TestRenderColumns(t *testing.T) {
 
 func compareRenders(t *testing.T, header []string, rows [][]string) {
 	t.Helper()
+	header, rows = printableCells(header, rows)
 	var want, got bytes.Buffer
 	if err := renderTablewriter(&want, header, rows); err != nil {
 		t.Fatal(err)
@@ -75,19 +78,19 @@ func compareRenders(t *testing.T, header []string, rows [][]string) {
 // TestTextEscapesControls: a name with a terminal escape sequence, bytes
 // that are not UTF-8 or a C1 control reaches the terminal made visible.
 func TestTextEscapesControls(t *testing.T) {
-	for _, name := range []string{"struct evil\x1b]0;pwned\x07", "struct bad\xff\xfe", "struct c1\u009b31m"} {
+	for _, name := range []string{"struct evil\x1b]0;pwned\x07", "struct bad\xff\xfe", "struct c1\u009b31m", "struct rtl\u202eevil"} {
 		r := &btfsize.Report{Version: btfsize.ReportVersion, HeaderSize: 8, Types: []btfsize.TypeInfo{{Name: name, Size: 8}}}
 		var b bytes.Buffer
 		if err := Text(&b, r, Options{}); err != nil {
 			t.Fatal(err)
 		}
 		out := b.String()
-		for _, c := range []string{"\x1b", "\x07", "\xff", "\u009b"} {
+		for _, c := range []string{"\x1b", "\x07", "\xff", "\u009b", "\u202e"} {
 			if strings.Contains(out, c) {
 				t.Errorf("%q: output holds %q:\n%s", name, c, out)
 			}
 		}
-		if !strings.Contains(out, `\x1b`) && !strings.Contains(out, `\xff`) && !strings.Contains(out, `\u009b`) {
+		if !strings.Contains(out, `\x1b`) && !strings.Contains(out, `\xff`) && !strings.Contains(out, `\u009b`) && !strings.Contains(out, `\u202e`) {
 			t.Errorf("%q: no escape in output:\n%s", name, out)
 		}
 	}
@@ -128,3 +131,37 @@ func TestMarkdownColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestTextLargeTables: in a table of more than largeTable rows, characters
+// of several bytes come out whole, and a name with an escape keeps every
+// column aligned, as in a small table.
+func TestTextLargeTables(t *testing.T) {
+	for _, n := range []int{3, largeTable + 100} {
+		r := &btfsize.Report{Version: btfsize.ReportVersion, HeaderSize: 8}
+		for i := range n {
+			name := fmt.Sprintf("struct %03d%s", i, strings.Repeat("é", 100+i%7))
+			if i == 1 {
+				name = "struct a\x07b"
+			}
+			r.Types = append(r.Types, btfsize.TypeInfo{Name: name, Size: 8, Align: 8})
+		}
+		var b bytes.Buffer
+		if err := Text(&b, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if strings.Contains(out, `\xc3`) || strings.Contains(out, `\xa9`) {
+			t.Errorf("%d rows: a character split and escaped", n)
+		}
+		lines := strings.Split(out, "\n")
+		col := strings.Index(lines[0], "size")
+		for _, line := range lines[1 : n+1] {
+			if w := twidth(line[:strings.Index(line, " 8 ")+1]); w != col {
+				t.Fatalf("%d rows: size column at %d, header at %d: %q", n, w, col, line)
+			}
+		}
+	}
+}
+
+// twidth is the width of an ASCII-and-é string in terminal columns.
+func twidth(s string) int { return utf8.RuneCountInString(s) }
