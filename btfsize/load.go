@@ -220,10 +220,19 @@ func openELF(f *os.File, path string) (*Object, error) {
 			return nil, err
 		}
 		obj.spec, obj.ext = spec, ext
-		if obj.Kind == KindELF {
+		r := elfBTF(ef)
+		switch {
+		case r == nil:
+		case obj.Kind == KindELF && !r.adjustedByELF():
 			// A kernel image: its types are measured from the raw section
 			// for --all, once the decoder has checked the ELF around it.
-			obj.raw = imageBTF(ef)
+			obj.raw = r
+		case obj.Kind == KindObject:
+			// The decoder's walk of every type stops at a reference to a
+			// type that does not exist without a word: say it.
+			if err := r.checkRefs(1); err != nil {
+				return nil, fmt.Errorf("btf: %w", err)
+			}
 		}
 	}
 	if obj.Kind == KindELF && obj.hasBTF() {
@@ -309,11 +318,9 @@ func openRawBTF(f *os.File, path string, opts Options) (*Object, error) {
 	return obj, nil
 }
 
-// imageBTF indexes the .BTF of a kernel image, the last section of that
-// name as cilium/ebpf reads it, when the raw reader can measure its types
-// as the decoder does: nil when the decoder would adjust a data section
-// from the ELF (a .ksyms or .kconfig section, or one of size 0).
-func imageBTF(ef *elf.File) *rawTypes {
+// elfBTF indexes the .BTF of an ELF, the last section of that name as
+// cilium/ebpf reads it; nil if it cannot.
+func elfBTF(ef *elf.File) *rawTypes {
 	var sec *elf.Section
 	for _, s := range ef.Sections {
 		if s.Name == ".BTF" {
@@ -328,7 +335,7 @@ func imageBTF(ef *elf.File) *rawTypes {
 		return nil
 	}
 	r, err := parseRawTypes(raw)
-	if err != nil || r.adjustedByELF() {
+	if err != nil {
 		return nil
 	}
 	return r

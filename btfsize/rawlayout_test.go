@@ -2,6 +2,7 @@ package btfsize
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -538,5 +539,49 @@ func TestRawDanglingReference(t *testing.T) {
 	rep, err := obj.Report(Request{All: true})
 	if err == nil || !strings.Contains(err.Error(), "refers to type 999") {
 		t.Errorf("report %+v, error %v; want the dangling reference named", rep, err)
+	}
+}
+
+// TestObjectDanglingReference: in an eBPF object too, a member of a type
+// that does not exist is an error at Open, not types silently missing.
+func TestObjectDanglingReference(t *testing.T) {
+	obj := readFixture(t, "ringbuf-el.elf")
+	ef, err := elf.NewFile(bytes.NewReader(obj))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := ef.Section(".BTF")
+	raw, err := sec.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := parseRawTypes(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched := false
+	for id := uint32(1); int(id) <= r.count() && !patched; id++ {
+		if t := r.at(id); t.kind == kindStruct && t.vlen > 0 {
+			hdrLen := int(binary.LittleEndian.Uint32(raw[4:]))
+			typeOff := int(binary.LittleEndian.Uint32(raw[8:]))
+			at := int(sec.Offset) + hdrLen + typeOff + int(r.offs[id-1]) + 12 + 4
+			binary.LittleEndian.PutUint32(obj[at:], 99999)
+			patched = true
+		}
+	}
+	if !patched {
+		t.Fatal("no struct with members in the fixture")
+	}
+	path := filepath.Join(t.TempDir(), "dangling.elf")
+	if err := os.WriteFile(path, obj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, err := Open(path, Options{})
+	if err == nil {
+		o.Close()
+		t.Fatal("opened")
+	}
+	if !strings.Contains(err.Error(), "refers to type 99999") {
+		t.Errorf("error %v, want the dangling reference named", err)
 	}
 }

@@ -190,7 +190,7 @@ func (r *rawTypes) count() int { return len(r.offs) }
 
 // adjustedByELF reports a data section that cilium/ebpf completes from the
 // ELF holding the BTF when it decodes it: .ksyms, .kconfig, or one of no
-// size.
+// size. The raw reader leaves the types of such BTF to the decoder.
 func (r *rawTypes) adjustedByELF() bool {
 	for id := uint32(1); int(id) <= r.count(); id++ {
 		if r.kind(id) != kindDatasec {
