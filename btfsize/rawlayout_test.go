@@ -61,6 +61,28 @@ func rawAll(raw []byte, workers int) (types []TypeInfo, ok bool) {
 	return types, true
 }
 
+// writeTemp writes data to a file of that name in a new temporary folder.
+func writeTemp(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// reportAll is the --all report of raw written to a file of that name,
+// which must open.
+func reportAll(t *testing.T, name string, raw []byte) (*Report, error) {
+	t.Helper()
+	obj, err := Open(writeTemp(t, name, raw), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	return obj.Report(Request{All: true})
+}
+
 // fixtureBTF returns the .BTF sections of the fixtures, both byte orders,
 // and the split fixtures' base.
 func fixtureBTF(t testing.TB) map[string][]byte {
@@ -240,16 +262,7 @@ func TestRawAllFallsBack(t *testing.T) {
 	if _, ok := rawAll(raw, 1); ok {
 		t.Fatal("raw reader measured a struct holding a forward declaration")
 	}
-	path := filepath.Join(t.TempDir(), "in.btf")
-	if err := os.WriteFile(path, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	obj, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer obj.Close()
-	r, err := obj.Report(Request{All: true})
+	r, err := reportAll(t, "in.btf", raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,16 +425,7 @@ func TestRawAlignDepth(t *testing.T) {
 	if got, ok := rawAll(raw, 1); ok {
 		t.Fatalf("raw reader measured %d types the decoder cannot all measure", len(got))
 	}
-	path := filepath.Join(t.TempDir(), "deep.btf")
-	if err := os.WriteFile(path, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	obj, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer obj.Close()
-	r, err := obj.Report(Request{All: true})
+	r, err := reportAll(t, "deep.btf", raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,14 +476,11 @@ func TestKernelImageChecks(t *testing.T) {
 	}
 	image := filepath.Join("..", "testdata", "split", "base.elf")
 	dir := t.TempDir()
-	be := filepath.Join(dir, "be.btf")
 	raw, err := readBTF(filepath.Join("..", "testdata", "ringbuf-eb.elf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(be, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	be := writeTemp(t, "be.btf", raw)
 	for _, tc := range []struct {
 		name, want string
 		args       []string
@@ -527,16 +528,7 @@ func TestRawDanglingReference(t *testing.T) {
 	}
 	at := btfHdrLen + int(r.offs[b-1]) + 12 + 4
 	binary.LittleEndian.PutUint32(raw[at:], 999)
-	path := filepath.Join(t.TempDir(), "dangling.btf")
-	if err := os.WriteFile(path, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	obj, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer obj.Close()
-	rep, err := obj.Report(Request{All: true})
+	rep, err := reportAll(t, "dangling.btf", raw)
 	if err == nil || !strings.Contains(err.Error(), "refers to type 999") {
 		t.Errorf("report %+v, error %v; want the dangling reference named", rep, err)
 	}
@@ -572,11 +564,7 @@ func TestObjectDanglingReference(t *testing.T) {
 	if !patched {
 		t.Fatal("no struct with members in the fixture")
 	}
-	path := filepath.Join(t.TempDir(), "dangling.elf")
-	if err := os.WriteFile(path, obj, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	o, err := Open(path, Options{})
+	o, err := Open(writeTemp(t, "dangling.elf", obj), Options{})
 	if err == nil {
 		o.Close()
 		t.Fatal("opened")

@@ -19,22 +19,9 @@ func TestRenderColumns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	words := []string{"", "x", "struct task_struct", "u64", "12345678", "union <anon>", "é", "café_t", "漢字", "struct 名前", "—", "a b", "trailing ",
 		"tab\there", "new\nline", "cr\r", "nul\x00", "bad\xff", "\x1b[31mred\x1b[0m", "rtl\u202eevil"}
-	tables := 0
 	for range 200 {
-		cols := 1 + rng.IntN(9)
-		header := make([]string, cols)
-		for i := range header {
-			header[i] = words[rng.IntN(len(words))]
-		}
-		rows := make([][]string, rng.IntN(30))
-		for r := range rows {
-			rows[r] = make([]string, cols)
-			for i := range rows[r] {
-				rows[r][i] = words[rng.IntN(len(words))] + strings.Repeat("y", rng.IntN(3))
-			}
-		}
+		header, rows := randomTable(rng, words, "")
 		compareRenders(t, header, rows)
-		tables++
 	}
 	if raw, err := os.Stat("/sys/kernel/btf/vmlinux"); err == nil && raw.Size() > 0 {
 		obj, err := btfsize.Open("/sys/kernel/btf/vmlinux", btfsize.Options{})
@@ -52,6 +39,24 @@ func TestRenderColumns(t *testing.T) {
 		}
 		compareRenders(t, header, rows)
 	}
+}
+
+// randomTable is a table of 1 to 9 columns and up to 29 rows of words;
+// header cells end in suffix, row cells in up to two "y".
+func randomTable(rng *rand.Rand, words []string, suffix string) ([]string, [][]string) {
+	cols := 1 + rng.IntN(9)
+	header := make([]string, cols)
+	for i := range header {
+		header[i] = words[rng.IntN(len(words))] + suffix
+	}
+	rows := make([][]string, rng.IntN(30))
+	for r := range rows {
+		rows[r] = make([]string, cols)
+		for i := range rows[r] {
+			rows[r][i] = words[rng.IntN(len(words))] + strings.Repeat("y", rng.IntN(3))
+		}
+	}
+	return header, rows
 }
 
 func compareRenders(t *testing.T, header []string, rows [][]string) {
@@ -107,18 +112,7 @@ func TestMarkdownColumns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	words := []string{"", "x", "`struct task_struct`", "u64", "12345678", "union <anon>", "é", "漢字", "a b", "a\\|b"}
 	for range 200 {
-		cols := 1 + rng.IntN(9)
-		header := make([]string, cols)
-		for i := range header {
-			header[i] = words[rng.IntN(len(words))] + "h"
-		}
-		rows := make([][]string, rng.IntN(30))
-		for r := range rows {
-			rows[r] = make([]string, cols)
-			for i := range rows[r] {
-				rows[r][i] = words[rng.IntN(len(words))] + strings.Repeat("y", rng.IntN(3))
-			}
-		}
+		header, rows := randomTable(rng, words, "h")
 		var want, got bytes.Buffer
 		if err := markdownTablewriter(&want, header, rows); err != nil {
 			t.Fatal(err)
