@@ -52,7 +52,7 @@ func jsonList[T any](w *bufio.Writer, name string, items []T) error {
 		if err := enc.Encode(&items[i]); err != nil {
 			return err
 		}
-		jsonListSep(w, i)
+		w.WriteString(jsonListSep(i))
 		w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	}
 	jsonListEnd(w, len(items))
@@ -65,12 +65,7 @@ func jsonList[T any](w *bufio.Writer, name string, items []T) error {
 func jsonTypes(w *bufio.Writer, items []btfsize.TypeInfo) {
 	jsonListStart(w, "types")
 	writeParallel(w, len(items), func(b []byte, i int) []byte {
-		if i > 0 {
-			b = append(b, ",\n    "...)
-		} else {
-			b = append(b, "\n    "...)
-		}
-		return appendTypeInfo(b, &items[i])
+		return appendTypeInfo(append(b, jsonListSep(i)...), &items[i])
 	})
 	jsonListEnd(w, len(items))
 }
@@ -83,12 +78,11 @@ func jsonListStart(w *bufio.Writer, name string) {
 }
 
 // jsonListSep starts the line of element i.
-func jsonListSep(w *bufio.Writer, i int) {
+func jsonListSep(i int) string {
 	if i > 0 {
-		w.WriteString(",\n    ")
-	} else {
-		w.WriteString("\n    ")
+		return ",\n    "
 	}
+	return "\n    "
 }
 
 // jsonListEnd closes a list of n elements.
