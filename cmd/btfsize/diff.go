@@ -49,17 +49,7 @@ func parseDiffFlags(stderr io.Writer, args []string) (*diffFlags, []string, erro
 	fs.BoolVar(&fd.failOnGrowth, "fail-on-growth", false, "fail (exit 1) when the record of a send or type grew")
 	// A diff shows no layouts.
 	_ = fs.MarkHidden("layout")
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fd.help {
-		fs.SetOutput(stderr)
-		fmt.Fprint(stderr, diffUsage)
-		fs.PrintDefaults()
-		return nil, nil, errHelp
-	}
-	if err := fd.finish(); err != nil {
+	if err := fd.parse(fs, args, stderr, diffUsage); err != nil {
 		return nil, nil, err
 	}
 	if fs.NArg() != 2 {

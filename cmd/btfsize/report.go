@@ -92,23 +92,29 @@ func newReportFlags(name string, fr *reportFlags) *pflag.FlagSet {
 func parseReportFlags(stderr io.Writer, args []string) (*reportFlags, []string, error) {
 	fr := &reportFlags{}
 	fs := newReportFlags("btfsize", fr)
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fr.help {
-		fs.SetOutput(stderr)
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-		return nil, nil, errHelp
-	}
-	if err := fr.finish(); err != nil {
+	if err := fr.parse(fs, args, stderr, usage); err != nil {
 		return nil, nil, err
 	}
 	if fs.NArg() == 0 && !fr.kernel {
 		return nil, nil, fmt.Errorf("%w: no input", errUsage)
 	}
 	return fr, fs.Args(), nil
+}
+
+// parse parses args with fs, whose flags fill fr, then checks them: a usage
+// error, errHelp after writing usage and the flags for --help, or finish's.
+func (fr *reportFlags) parse(fs *pflag.FlagSet, args []string, stderr io.Writer, usage string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fr.help {
+		fs.SetOutput(stderr)
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+		return errHelp
+	}
+	return fr.finish()
 }
 
 // finish checks the flags' values and fills in their defaults.
