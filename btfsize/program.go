@@ -409,27 +409,17 @@ func btfMap(v *btf.Var) (*mapDef, error) {
 	if !ok {
 		return nil, fmt.Errorf("definition is %s, not a struct", TypeName(v.Type))
 	}
+	uints := map[string]*uint32{"type": &def.typ, "max_entries": &def.maxEntries, "value_size": &def.valueSize}
 	for _, m := range s.Members {
-		switch m.Name {
-		case "type":
+		if field, ok := uints[m.Name]; ok {
 			n, err := uintMember(m)
 			if err != nil {
 				return nil, err
 			}
-			def.typ = n
-		case "max_entries":
-			n, err := uintMember(m)
-			if err != nil {
-				return nil, err
-			}
-			def.maxEntries = n
-		case "value_size":
-			n, err := uintMember(m)
-			if err != nil {
-				return nil, err
-			}
-			def.valueSize = n
-		case "value":
+			*field = n
+			continue
+		}
+		if m.Name == "value" {
 			ptr, ok := btf.UnderlyingType(m.Type).(*btf.Pointer)
 			if !ok {
 				return nil, errors.New("value is not a pointer")
