@@ -736,24 +736,15 @@ func (d *DWARF) convert(e *dwEntry) (btf.Type, error) {
 
 	case dwarf.TagConstType:
 		c := &btf.Const{}
-		d.types[e.Offset] = c
-		var err error
-		c.Type, err = d.typeOf(e)
-		return c, err
+		return d.qualifier(e, c, &c.Type)
 
 	case dwarf.TagVolatileType:
 		v := &btf.Volatile{}
-		d.types[e.Offset] = v
-		var err error
-		v.Type, err = d.typeOf(e)
-		return v, err
+		return d.qualifier(e, v, &v.Type)
 
 	case dwarf.TagRestrictType:
 		r := &btf.Restrict{}
-		d.types[e.Offset] = r
-		var err error
-		r.Type, err = d.typeOf(e)
-		return r, err
+		return d.qualifier(e, r, &r.Type)
 
 	case dwarf.TagAtomicType:
 		// BTF has no _Atomic, and it doesn't change the layout.
@@ -770,6 +761,15 @@ func (d *DWARF) convert(e *dwEntry) (btf.Type, error) {
 
 // remember registers t as the conversion of e, along with what BTF can't
 // hold: explicit alignment and the declaration.
+// qualifier records q, the const, volatile or restrict of entry e, before
+// reading the type it qualifies into *inner, so that cycles through it end.
+func (d *DWARF) qualifier(e *dwEntry, q btf.Type, inner *btf.Type) (btf.Type, error) {
+	d.types[e.Offset] = q
+	var err error
+	*inner, err = d.typeOf(e)
+	return q, err
+}
+
 func (d *DWARF) remember(e *dwEntry, t btf.Type) {
 	d.types[e.Offset] = t
 	if a := dwAlignment(e); a > 0 {
