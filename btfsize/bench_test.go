@@ -116,41 +116,34 @@ func kernelOrSkip(b *testing.B) {
 // BenchmarkKernelType is `btfsize --kernel -t task_struct`: one type looked
 // up without decoding the rest.
 func BenchmarkKernelType(b *testing.B) {
-	kernelOrSkip(b)
 	m, _ := NewMatcher([]string{"task_struct"})
-	for b.Loop() {
-		o, err := Open(kernelBTF, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := o.Report(Request{Types: m, HeaderSize: HeaderSize}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchKernelReport(b, Request{Types: m, HeaderSize: HeaderSize})
 }
 
 // BenchmarkKernelAll is `btfsize --all` on the kernel: every struct and union.
 func BenchmarkKernelAll(b *testing.B) {
+	benchKernelReport(b, Request{All: true, HeaderSize: HeaderSize})
+}
+
+// benchKernelReport opens the kernel's BTF and reports q, each time.
+func benchKernelReport(b *testing.B, q Request) {
 	kernelOrSkip(b)
 	for b.Loop() {
 		o, err := Open(kernelBTF, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := o.Report(Request{All: true, HeaderSize: HeaderSize}); err != nil {
+		if _, err := o.Report(q); err != nil {
 			b.Fatal(err)
 		}
+		o.Close()
 	}
 }
 
 // BenchmarkKernelAllDecoded is the same through the type decoder, as it
 // was before the raw reader: what the raw reader saves.
 func BenchmarkKernelAllDecoded(b *testing.B) {
-	kernelOrSkip(b)
-	raw, err := os.ReadFile(kernelBTF)
-	if err != nil {
-		b.Fatal(err)
-	}
+	raw := kernelRaw(b)
 	for b.Loop() {
 		if _, ok := decodedAll(b, raw); !ok {
 			b.Fatal("decoder cannot measure the kernel")
