@@ -312,9 +312,15 @@ func openRawBTF(f *os.File, path string, opts Options) (*Object, error) {
 		}
 		return spec, nil
 	}
-	if err := obj.useRawBTF(raw, load); err != nil {
-		return nil, err
+	// BTF the index refuses is decoded now: for the decoder's own words on
+	// what is wrong, or, should it read what the index refuses, its types.
+	if obj.raw, err = parseRawTypes(raw); err != nil {
+		if obj.spec, err = load(); err != nil {
+			return nil, err
+		}
+		return obj, nil
 	}
+	obj.loadSpec = load
 	return obj, nil
 }
 
@@ -339,20 +345,6 @@ func elfBTF(ef *elf.File) *rawTypes {
 		return nil
 	}
 	return r
-}
-
-// useRawBTF indexes raw BTF for measuring without decoding, and leaves
-// decoding to load, on first use. BTF the index refuses is decoded now: for
-// the decoder's own words on what is wrong, or, should it read what the
-// index refuses, for its types.
-func (o *Object) useRawBTF(raw []byte, load func() (*btf.Spec, error)) error {
-	r, err := parseRawTypes(raw)
-	if err != nil {
-		o.spec, err = load()
-		return err
-	}
-	o.raw, o.loadSpec = r, load
-	return nil
 }
 
 // maxRawBTF bounds the raw BTF read whole: a kernel's is a few MiB.
