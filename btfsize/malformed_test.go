@@ -62,7 +62,6 @@ const (
 	btfTypeLen = 12
 	btfStrOff  = 16
 	btfStrLen  = 20
-	btfHdrLen  = 24
 )
 
 func malformedInputs(t *testing.T) []malformed {
@@ -79,7 +78,7 @@ func malformedInputs(t *testing.T) []malformed {
 		le.PutUint32(out[off:], v)
 		return out
 	}
-	typeStart := btfHdrLen
+	typeStart := btfHeaderLen
 	cases := []malformed{
 		{name: "empty", data: []byte{}},
 		{name: "one byte", data: []byte{0x7f}},
@@ -167,7 +166,7 @@ func sectionIndex(ef *elf.File, name string) int {
 func rawCycle(t *testing.T) []byte {
 	raw := rawKernelBTF(t, &btf.Typedef{Name: "loop", Type: &btf.Int{Name: "int", Size: 4}})
 	// The typedef is type 1 (added first); point it at itself.
-	binary.LittleEndian.PutUint32(raw[btfHdrLen+8:], 1)
+	binary.LittleEndian.PutUint32(raw[btfHeaderLen+8:], 1)
 	return raw
 }
 

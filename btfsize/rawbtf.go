@@ -16,27 +16,29 @@ func scanEnums(raw []byte, names []string) (map[string]int64, error) {
 	want := stringOffsets(r.strs, names)
 	out := map[string]int64{}
 	for id := uint32(1); int(id) <= r.count(); id++ {
-		if t := r.at(id); t.kind == kindEnum || t.kind == kindEnum64 {
-			scanEnumerators(t.data, r.bo, t.kind, t.vlen, want, out)
+		if k := r.kind(id); k == kindEnum || k == kindEnum64 {
+			r.scanEnumerators(r.at(id), want, out)
 		}
 	}
 	return out, nil
 }
 
-func scanEnumerators(data []byte, bo binary.ByteOrder, kind uint32, vlen int, want map[uint32]string, out map[string]int64) {
+// scanEnumerators adds to out the value of each enumerator of enum t whose
+// name offset want holds.
+func (r *rawTypes) scanEnumerators(t rawType, want map[uint32]string, out map[string]int64) {
 	each := 8
-	if kind == kindEnum64 {
+	if t.kind == kindEnum64 {
 		each = 12
 	}
-	for i := 0; i < vlen; i++ {
-		e := data[i*each:]
-		name, ok := want[bo.Uint32(e)]
+	for i := range t.vlen {
+		e := t.data[i*each:]
+		name, ok := want[r.u32(e)]
 		if !ok {
 			continue
 		}
-		v := int64(int32(bo.Uint32(e[4:])))
-		if kind == kindEnum64 {
-			v = int64(uint64(bo.Uint32(e[8:]))<<32 | uint64(bo.Uint32(e[4:])))
+		v := int64(int32(r.u32(e[4:])))
+		if t.kind == kindEnum64 {
+			v = int64(uint64(r.u32(e[8:]))<<32 | uint64(r.u32(e[4:])))
 		}
 		out[name] = v
 	}

@@ -447,7 +447,7 @@ func TestRawManyTwins(t *testing.T) {
 	}
 	strs := []byte("\x00s\x00")
 	raw := []byte{0x9f, 0xeb, 1, 0}
-	for _, v := range []uint32{btfHdrLen, 0, uint32(len(types)), uint32(len(types)), uint32(len(strs))} {
+	for _, v := range []uint32{btfHeaderLen, 0, uint32(len(types)), uint32(len(types)), uint32(len(strs))} {
 		raw = le.AppendUint32(raw, v)
 	}
 	raw = append(append(raw, types...), strs...)
@@ -526,7 +526,7 @@ func TestRawDanglingReference(t *testing.T) {
 	if b == 0 {
 		t.Fatal("no struct b")
 	}
-	at := btfHdrLen + int(r.offs[b-1]) + 12 + 4
+	at := btfHeaderLen + int(r.offs[b-1]) + 12 + 4
 	binary.LittleEndian.PutUint32(raw[at:], 999)
 	rep, err := reportAll(t, "dangling.btf", raw)
 	if err == nil || !strings.Contains(err.Error(), "refers to type 999") {

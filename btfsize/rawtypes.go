@@ -13,8 +13,7 @@ import (
 // string section. It is what lets --all measure the kernel's 10,000 structs
 // without building a Go value for each of its 100,000 types.
 type rawTypes struct {
-	bo    binary.ByteOrder
-	big   bool     // bo is big-endian
+	big   bool     // the byte order is big-endian
 	types []byte   // the type section
 	strs  []byte   // the string section
 	offs  []uint32 // offs[id-1] is where type id starts in types
@@ -111,7 +110,7 @@ func parseRawTypes(raw []byte) (*rawTypes, error) {
 	if len(strs) > 0 && (strs[0] != 0 || strs[len(strs)-1] != 0) {
 		return nil, errors.New("btf string section is not NUL-delimited")
 	}
-	r := &rawTypes{bo: bo, big: bo == binary.BigEndian, types: types, strs: strs}
+	r := &rawTypes{big: bo == binary.BigEndian, types: types, strs: strs}
 	r.offs = make([]uint32, 0, len(types)/32)
 	r.infos = make([]uint32, 0, len(types)/32)
 	for off := 0; off < len(types); {
