@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"unsafe"
 )
 
@@ -95,7 +96,7 @@ func parseRawTypes(raw []byte) (*rawTypes, error) {
 	if len(trailer) >= btfLayoutLen {
 		trailer = trailer[btfLayoutLen:]
 	}
-	if bytes.ContainsFunc(trailer, func(r rune) bool { return r != 0 }) {
+	if slices.ContainsFunc(trailer, func(b byte) bool { return b != 0 }) {
 		return nil, errors.New("btf header has a non-zero trailer")
 	}
 	body := raw[hdrLen:]
@@ -151,26 +152,18 @@ func (r *rawTypes) validName(off uint32) bool {
 	return off == 0 || uint64(off) < uint64(len(r.strs)) && r.strs[off-1] == 0
 }
 
-// str returns the string at off, which must start a string of the section.
-func (r *rawTypes) str(off uint32) ([]byte, bool) {
-	if off == 0 {
-		return nil, true
-	}
-	if !r.validName(off) {
-		return nil, false
-	}
-	s := r.strs[off:]
-	return s[:bytes.IndexByte(s, 0)], true
-}
-
-// name returns the string at off, which str has found valid, without
-// copying it: the raw bytes are never written once read.
+// name returns the string at off, "" unless validName, without copying
+// it: the raw bytes are never written once read.
 func (r *rawTypes) name(off uint32) string {
-	b, _ := r.str(off)
-	if len(b) == 0 {
+	if off == 0 || !r.validName(off) {
 		return ""
 	}
-	return unsafe.String(&b[0], len(b))
+	s := r.strs[off:]
+	n := bytes.IndexByte(s, 0)
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&s[0], n)
 }
 
 // rawType is the btf_type record of one type and the data that follows it.
