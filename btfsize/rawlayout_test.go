@@ -61,6 +61,24 @@ func rawAll(raw []byte, workers int) (types []TypeInfo, ok bool) {
 	return types, true
 }
 
+// bothMeasure requires the decoder and the raw reader to measure every type
+// of raw, and identically, and returns what they measure.
+func bothMeasure(t *testing.T, raw []byte) []TypeInfo {
+	t.Helper()
+	want, ok := decodedAll(t, raw)
+	if !ok {
+		t.Fatal("the decoder cannot measure it")
+	}
+	got, ok := rawAll(raw, 1)
+	if !ok {
+		t.Fatal("the raw reader leaves it to the decoder")
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("raw %+v\ndecoder %+v", got, want)
+	}
+	return want
+}
+
 // writeTemp writes data to a file of that name in a new temporary folder.
 func writeTemp(t *testing.T, name string, data []byte) string {
 	t.Helper()
@@ -147,18 +165,7 @@ func TestRawAllLegacyBitfields(t *testing.T) {
 	// The builder writes the kind flag; clear it and move each width and
 	// offset into a bitfield int of its own, as legacy BTF does.
 	legacy := toLegacyBitfields(t, raw)
-	want, ok := decodedAll(t, legacy)
-	if !ok {
-		t.Fatal("decoder refuses the legacy BTF")
-	}
-	got, ok := rawAll(legacy, 1)
-	if !ok {
-		t.Fatal("raw reader refuses the legacy BTF")
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("raw %+v\ndecoder %+v", got, want)
-	}
-	m := want[0].Members
+	m := bothMeasure(t, legacy)[0].Members
 	if m[1].BitSize != 5 || m[1].BitOffset != 3 {
 		t.Errorf("member b: bit offset %d size %d, want 3 and 5", m[1].BitOffset, m[1].BitSize)
 	}
@@ -316,18 +323,7 @@ func TestHugeBitfieldUnit(t *testing.T) {
 	raw := rawKernelBTF(t, &btf.Struct{Name: "huge", Size: 1 << 29, Members: []btf.Member{
 		{Name: "f", Type: &btf.Array{Index: u8, Type: u8, Nelems: 1 << 29}, Offset: 5, BitfieldSize: 3},
 	}})
-	want, ok := decodedAll(t, raw)
-	if !ok {
-		t.Fatal("decoder cannot measure it")
-	}
-	got, ok := rawAll(raw, 1)
-	if !ok {
-		t.Fatal("raw reader leaves it to the decoder")
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("raw %+v\ndecoder %+v", got, want)
-	}
-	if m := want[0].Members[0]; m.BitOffset != 5 || m.BitSize != 3 {
+	if m := bothMeasure(t, raw)[0].Members[0]; m.BitOffset != 5 || m.BitSize != 3 {
 		t.Errorf("member %+v", m)
 	}
 }
@@ -398,13 +394,8 @@ func TestRawTypedefNamedLikeStruct(t *testing.T) {
 	u32 := &btf.Int{Name: "u32", Size: 4}
 	s := &btf.Struct{Name: "foo", Size: 4, Members: []btf.Member{{Name: "a", Type: u32}}}
 	raw := rawKernelBTF(t, s, &btf.Typedef{Name: "struct foo", Type: s})
-	want, ok := decodedAll(t, raw)
-	if !ok || len(want) != 2 {
-		t.Fatalf("decoder: %d types", len(want))
-	}
-	got, ok := rawAll(raw, 1)
-	if !ok || !reflect.DeepEqual(got, want) {
-		t.Fatalf("raw %d types %+v, decoder %d", len(got), got, len(want))
+	if types := bothMeasure(t, raw); len(types) != 2 {
+		t.Fatalf("%d types, want struct foo and the typedef", len(types))
 	}
 }
 
